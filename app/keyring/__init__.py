@@ -1,0 +1,1 @@
+"""The OS keyring adapter: the only place that imports `keyring`."""

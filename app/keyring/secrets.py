@@ -1,0 +1,66 @@
+"""SIP passwords live only in the OS keyring, never in a file, the database or a log.
+
+A plaintext or "fail" backend is refused: a desktop that has no real keyring cannot hold the
+company account's password, and saying so beats writing it to disk.
+"""
+
+from __future__ import annotations
+
+import keyring
+import keyring.errors
+
+from app.domain.errors import CallwiseError
+
+SERVICE = "Callwise SIP"
+_REFUSED_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "Keyring", "ChainerBackend")
+
+
+class KeyringUnavailable(CallwiseError):
+    pass
+
+
+def backend_name() -> str:
+    backend = keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _checked_backend() -> keyring.backend.KeyringBackend:
+    backend = keyring.get_keyring()
+    name = type(backend).__name__
+    module = type(backend).__module__
+    if module.startswith("keyring.backends.fail") or module.startswith("keyrings.alt") or (
+            name in _REFUSED_BACKENDS and module.startswith("keyrings")):
+        raise KeyringUnavailable(
+            f"No secure keyring is available (found {module}.{name}).",
+            action="Start the desktop keyring (GNOME Keyring, KWallet or the Windows Credential "
+                   "Manager) and try again.")
+    if name == "ChainerBackend" and not backend.backends:  # type: ignore[attr-defined]
+        raise KeyringUnavailable("No keyring backend is available.",
+                                 action="Start the desktop keyring and try again.")
+    return backend
+
+
+class SipSecrets:
+    """Reads and stores SIP passwords; called from worker threads, never the GUI thread."""
+
+    def get_password(self, username: str) -> str | None:
+        try:
+            return _checked_backend().get_password(SERVICE, username)
+        except keyring.errors.KeyringError as e:
+            raise KeyringUnavailable(f"The keyring refused to give the SIP password: {e}",
+                                     action="Unlock the keyring and try again.") from e
+
+    def set_password(self, username: str, password: str) -> None:
+        if not password:
+            raise CallwiseError("The SIP password is empty.", action="Type the password again.")
+        try:
+            _checked_backend().set_password(SERVICE, username, password)
+        except keyring.errors.KeyringError as e:
+            raise KeyringUnavailable(f"The keyring refused to store the SIP password: {e}",
+                                     action="Unlock the keyring and try again.") from e
+
+    def delete_password(self, username: str) -> None:
+        try:
+            _checked_backend().delete_password(SERVICE, username)
+        except keyring.errors.PasswordDeleteError:
+            pass

@@ -1,0 +1,309 @@
+"""The agent's desk: every use case the agent desktop offers, as plain methods over the ports.
+
+Thread: a Desk is used from the one worker thread the UI runs its background work on, so database
+writes are serialised and the GUI thread never waits on them. Methods may block on the database;
+they never block on SIP (the phone's commands return at once and report back as events).
+
+Point of action (STYLE 8): `place_call` evaluates the policy again and records the attempt in the
+same transaction before any INVITE leaves; whatever the screen showed earlier is not trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from app.domain.agent import Agent
+from app.domain.call import CallRecord, CallState, new_record_id
+from app.domain.clock import Clock
+from app.domain.customer import ContactHistory, Customer
+from app.domain.enums import AgentState, CallOrigin, CallOutcome, CallReason, NotificationTemplate
+from app.domain.errors import CallwiseError, DialBlocked
+from app.domain.memo import Memo
+from app.policy.engine import Verdict, evaluate
+from app.policy.facts import DialFacts
+from app.policy.obligations import RecordFacts, closure_blockers
+from app.policy.pack import PolicyPack
+from app.policy.sensitive import find_sensitive
+from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
+from app.ports.store import Notification, Store
+
+log = logging.getLogger(__name__)
+
+# A pre-call notification counts for the next call if it was sent after the last attempt and no
+# longer ago than this: a message from yesterday does not announce today's call.
+NOTIFICATION_VALID_FOR = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Why this call is being placed; chosen by the agent before dialling."""
+
+    origin: CallOrigin = CallOrigin.FOLLOW_UP
+    reason: CallReason = CallReason.TROUBLESHOOTING
+    directed_by_policy: bool = False
+    ticket_ref: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer: Customer
+    history: ContactHistory
+    recent: tuple[CallRecord, ...]
+
+
+class Desk:
+    def __init__(self, *, store: Store, pack: PolicyPack, phone: Phone, clock: Clock,
+                 agent: Agent, sip_domain: str) -> None:
+        self._store = store
+        self._pack = pack
+        self._phone = phone
+        self._clock = clock
+        self._agent = agent
+        self._sip_domain = sip_domain
+        self._pending_messages: dict[str, Notification] = {}
+
+    @property
+    def agent(self) -> Agent:
+        return self._agent
+
+    @property
+    def pack(self) -> PolicyPack:
+        return self._pack
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    # -- customers -----------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50) -> list[Customer]:
+        with self._store.unit_of_work() as uow:
+            return uow.customers.search(text, limit)
+
+    def card(self, customer_id: str) -> CustomerCard:
+        with self._store.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise CallwiseError("That customer no longer exists in the record store.")
+            return CustomerCard(customer, uow.customers.contact_history(customer_id),
+                                tuple(uow.calls.recent_for_customer(customer_id, 10)))
+
+    # -- the dial gate -------------------------------------------------------------------------
+
+    def _facts(self, uow: object, customer: Customer, number: str, context: CallContext,
+               now: datetime) -> DialFacts:
+        history: ContactHistory = uow.customers.contact_history(customer.id)  # type: ignore[attr-defined]
+        since = now - NOTIFICATION_VALID_FOR
+        if history.last_attempt_at is not None and history.last_attempt_at > since:
+            since = history.last_attempt_at
+        sent_template: NotificationTemplate | None = None
+        for template in NotificationTemplate:
+            if uow.notifications.last_sent(customer.id, template.value, since) is not None:  # type: ignore[attr-defined]
+                sent_template = template
+        email_sent = uow.notifications.last_sent(customer.id, "sa_email", since) is not None  # type: ignore[attr-defined]
+        consent = customer.consent
+        return DialFacts(
+            team=self._agent.team, state=self._agent.state,
+            international_calling=self._agent.international_calling,
+            number=number, service_zone=customer.service_zone,
+            consent_from=consent.start if consent else None,
+            consent_to=consent.end if consent else None,
+            spoke_before=history.spoke_before, unanswered_attempts=history.unanswered_attempts,
+            history_complete=history.complete,
+            origin=context.origin, reason=context.reason,
+            directed_by_policy=context.directed_by_policy,
+            notification_sent=sent_template, email_sent=email_sent)
+
+    def verdict(self, customer_id: str, number: str, context: CallContext) -> Verdict:
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise CallwiseError("That customer no longer exists in the record store.")
+            return evaluate(self._pack, self._facts(uow, customer, number, context, now), now)
+
+    def place_call(self, customer_id: str, number: str, context: CallContext) -> CallRecord:
+        """Re-check, record the attempt, then send the INVITE — in that order, or not at all."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise CallwiseError("That customer no longer exists in the record store.")
+            if uow.calls.open_records(self._agent.id):
+                raise CallwiseError("Another call record is still open.",
+                                    action="Finish its memo and close it before dialling again.")
+            verdict = evaluate(self._pack, self._facts(uow, customer, number, context, now), now)
+            if not verdict.allowed:
+                first = next(r for r in verdict.rules if r.id in verdict.blocked_by)
+                raise DialBlocked(f"Dial blocked by {first.id}: {first.reason}",
+                                  list(verdict.blocked_by),
+                                  action=first.action.label if first.action else None)
+            record = CallRecord(
+                id=new_record_id(), customer_id=customer.id, agent_id=self._agent.id,
+                number=number, dial_string=verdict.dial_string, origin=context.origin,
+                reason=context.reason, dialed_at=now, pack_version=verdict.pack_version,
+                pack_checksum=verdict.pack_checksum,
+                verdicts={r.id: r.outcome.value for r in verdict.rules},
+                ticket_ref=context.ticket_ref,
+                memo=Memo(reason=context.reason.label, ticket_numbers=context.ticket_ref))
+            uow.calls.add(record)
+            uow.audit.append("call_attempt", record.id,
+                             {"customer": customer.id, "agent": self._agent.id,
+                              "dial_string": verdict.dial_string, "verdicts": record.verdicts,
+                              "pack": verdict.pack_version}, now)
+            uow.commit()
+        self._phone.dial(record.id, f"sip:{record.dial_string}@{self._sip_domain}")
+        log.info("dial %s record=%s pack=%s", record.dial_string, record.id, verdict.pack_version)
+        return record
+
+    # -- agent state ---------------------------------------------------------------------------
+
+    def set_state(self, state: AgentState) -> Agent:
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            uow.agents.record_state(self._agent.id, state, now)
+            uow.commit()
+        self._agent = replace(self._agent, state=state)
+        return self._agent
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def send_notification(self, customer_id: str, template: NotificationTemplate, text: str) -> str:
+        """Sends the pre-call template as a SIP MESSAGE; it counts as sent only once delivered."""
+        with self._store.unit_of_work() as uow:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise CallwiseError("That customer no longer exists in the record store.")
+        verdict_number = customer.primary_number
+        ref = new_record_id()
+        from app.policy.numbers import dial_string
+
+        destination = f"sip:{dial_string(verdict_number)}@{self._sip_domain}"
+        self._pending_messages[ref] = Notification(
+            id=ref, customer_id=customer_id, agent_id=self._agent.id, channel="sip_message",
+            template=template.value, destination=destination, body=text,
+            sent_at=self._clock.now(), delivered=False, detail="sending")
+        self._phone.send_message(ref, destination, text)
+        return ref
+
+    # -- phone events --------------------------------------------------------------------------
+
+    def on_phone_event(self, event: PhoneEvent) -> CallRecord | Notification | None:
+        now = self._clock.now()
+        if isinstance(event, MessageResult):
+            pending = self._pending_messages.pop(event.ref, None)
+            if pending is None:
+                return None
+            done = replace(pending, delivered=event.delivered,
+                           detail=f"{event.code} {event.reason}".strip())
+            with self._store.unit_of_work() as uow:
+                uow.notifications.add(done)
+                uow.commit()
+            return done
+        if not isinstance(event, (CallProgressed, CallEnded)):
+            return None
+        with self._store.unit_of_work() as uow:
+            record = uow.calls.get(event.ref)
+            if record is None or record.state in (CallState.WRAP_UP, CallState.CLOSED):
+                return record
+            if isinstance(event, CallProgressed):
+                if event.phase is CallPhase.RINGING:
+                    record.ringing()
+                elif event.phase is CallPhase.CONNECTED and record.connected_at is None:
+                    record.connected(now)
+                    uow.agents.record_state(self._agent.id, AgentState.TALKING, now)
+                    self._agent = replace(self._agent, state=AgentState.TALKING)
+            else:
+                if event.connected and record.connected_at is None:
+                    record.connected(now)
+                outcome = event.outcome
+                if not record.reached_customer and outcome is CallOutcome.LOCAL_HANGUP:
+                    outcome = CallOutcome.CANCELLED
+                record.ended(now, outcome, event.code, event.reason)
+                uow.agents.record_state(self._agent.id, AgentState.AFTER_CALL_WORK, now)
+                self._agent = replace(self._agent, state=AgentState.AFTER_CALL_WORK)
+            uow.calls.save(record)
+            uow.commit()
+            return record
+
+    def hangup(self, record_id: str) -> None:
+        self._phone.hangup(record_id)
+
+    # -- on the call ---------------------------------------------------------------------------
+
+    def _update(self, record_id: str, change: str) -> CallRecord:
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            record = uow.calls.get(record_id)
+            if record is None:
+                raise CallwiseError("That call record no longer exists.")
+            if change == "recording":
+                record.confirm_recording_notice(now)
+            elif change == "verified":
+                record.verify_customer(now)
+            uow.calls.save(record)
+            uow.audit.append(change, record.id, {"at": now.isoformat()}, now)
+            uow.commit()
+            return record
+
+    def confirm_recording_notice(self, record_id: str) -> CallRecord:
+        return self._update(record_id, "recording")
+
+    def verify_customer(self, record_id: str) -> CallRecord:
+        return self._update(record_id, "verified")
+
+    # -- memo and closing ----------------------------------------------------------------------
+
+    def check_memo(self, memo: Memo) -> list[str]:
+        """Sentences for every SSN-, PIN- or card-like piece of text; nothing is stored while any."""
+        problems = []
+        for name, text in memo.texts().items():
+            for finding in find_sensitive(text):
+                problems.append(f"{Memo.field_label(name)}: {finding.message}")
+        return problems
+
+    def save_draft(self, record_id: str, memo: Memo) -> bool:
+        """Saves the draft unless it holds sensitive text (never written, not even once)."""
+        if self.check_memo(memo):
+            return False
+        with self._store.unit_of_work() as uow:
+            uow.calls.save_draft(record_id, memo, self._clock.now())
+            uow.commit()
+        return True
+
+    def closure_missing(self, record: CallRecord) -> list[str]:
+        facts = RecordFacts(team=self._agent.team, origin=record.origin,
+                            connected=record.reached_customer,
+                            recording_notice_confirmed=record.recording_notice_at is not None,
+                            verified=record.verified_at is not None, memo=record.memo,
+                            sa_steps_done=frozenset())
+        return closure_blockers(self._pack, facts)
+
+    def close_record(self, record_id: str, memo: Memo) -> CallRecord:
+        problems = self.check_memo(memo)
+        if problems:
+            raise CallwiseError("The memo holds text that looks like an SSN, PIN or card number: "
+                                + "; ".join(problems), action="Remove it, then close the record.")
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            record = uow.calls.get(record_id)
+            if record is None:
+                raise CallwiseError("That call record no longer exists.")
+            record.memo = memo
+            extra = [m for m in self.closure_missing(record) if m not in record.missing_for_close()]
+            record.close(now, extra)
+            uow.calls.save(record)
+            if record.ticket_ref and memo.ticket_findings.strip():
+                uow.tickets.add_update(record.ticket_ref, record.id,
+                                       f"{memo.summary}\n{memo.customer_response}\n"
+                                       f"{memo.ticket_findings}", now)
+            uow.audit.append("record_closed", record.id,
+                             {"outcome": record.outcome.value if record.outcome else None,
+                              "memo": memo.summary[:0]}, now)
+            uow.commit()
+            return record
+
+    def open_records(self) -> list[CallRecord]:
+        with self._store.unit_of_work() as uow:
+            return uow.calls.open_records(self._agent.id)

@@ -1,0 +1,116 @@
+"""Starting and stopping the desktop: logging, the crash handler, the graph, the window.
+
+Shutdown is staged: the window closes, the last memo draft reaches the disk, the worker stops,
+then the graph closes the phone (hang up, unregister, destroy) before the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import tomllib
+from importlib import resources
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import bootstrap
+from app.domain.errors import CallwiseError
+from app.policy.pack import PolicyPack
+from ui.controller import DeskController
+from ui.main_window import MainWindow
+from ui.phone_bridge import PhoneBridge
+from ui.tasks import TaskRunner
+from ui.widgets.script import ScriptTexts
+
+log = logging.getLogger("callwise")
+
+
+def setup_logging(log_dir: Path | None = None) -> Path:
+    folder = log_dir or Path(platformdirs.user_log_dir("Callwise", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "callwise.log"
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: "
+                                           "%(message)s"))
+    root.addHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.ERROR)  # the terminal shows only what someone must act on
+    root.addHandler(console)
+    return path
+
+
+def install_crash_handler(log_path: Path) -> None:
+    """Unexpected errors are crash reports: logged always, a dialog only on the GUI thread."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unexpected error", exc_info=(kind, value, tb))
+        app = QApplication.instance()
+        if app is not None and threading.current_thread() is threading.main_thread():
+            QMessageBox.critical(None, "Callwise hit an unexpected error",
+                                 f"{value}\n\nDetails were written to {log_path}. Your call "
+                                 "records and memo drafts are kept.")
+
+    sys.excepthook = hook
+    threading.excepthook = lambda a: hook(a.exc_type, a.exc_value or Exception(), a.exc_traceback)
+
+
+def load_templates(company: str) -> dict[str, str]:
+    data = tomllib.loads(resources.files("resources.templates").joinpath(
+        "notifications.toml").read_text(encoding="utf-8"))
+    out = {name: str(entry["text"]) for name, entry in data.items()}
+    out["company"] = company
+    return out
+
+
+def script_texts(pack: PolicyPack, team: str, company: dict[str, str]) -> ScriptTexts:
+    s = pack.script
+    steps = s.team_steps.get(team, ())
+    return ScriptTexts(
+        verify_prompt=s.verify_prompt, recording_notice=s.recording_notice,
+        proof_intro=s.proof_intro, otp_note=s.otp_note,
+        reminders=tuple(r.format(**company) for r in s.reminders),
+        team_steps=tuple(step.format(**company) for step in steps))
+
+
+def run(args: argparse.Namespace) -> int:
+    log_path = setup_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Callwise")
+    app.setApplicationDisplayName("Callwise")
+    install_crash_handler(log_path)
+    try:
+        graph = bootstrap.build(demo=args.demo, database=args.database,
+                                data_dir_override=args.data_dir, pack_path=args.pack)
+    except CallwiseError as e:
+        print(f"callwise: {e.message}" + (f"\n  {e.action}" if e.action else ""), file=sys.stderr)
+        return 2
+    runner = TaskRunner()
+    controller = DeskController(graph.desk, runner,
+                                load_templates(graph.company.get("company", "")))
+    bridge = PhoneBridge(graph.phone)
+    bridge.event_did_arrive.connect(controller.on_phone_event)
+    texts = script_texts(graph.pack, graph.desk.agent.team.value, graph.company)
+    window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
+    window.show()
+    graph.start_phone()
+    controller.start()
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    try:
+        code = app.exec()
+    finally:
+        controller.shutdown()
+        runner.drain()
+        graph.close()
+    log.info("callwise exited with %s", code)
+    return int(code)

@@ -1,0 +1,251 @@
+"""The desk controller: views ask it to act and observe the facts it announces.
+
+Owned by the GUI thread. Every use case runs on the TaskRunner's worker; results come back here
+and are announced as signals named as facts. Views never call each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.domain.call import CallRecord
+from app.domain.customer import Customer
+from app.domain.enums import AgentState, NotificationTemplate
+from app.domain.errors import CallwiseError
+from app.domain.memo import Memo
+from app.ports.phone import CallEnded, CallProgressed, MessageResult, PhoneEvent, PhoneFailed
+from app.ports.phone import RegistrationChanged
+from app.ports.store import Notification
+from app.services.desk import CallContext, CustomerCard, Desk
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+DRAFT_DELAY_MS = 1500  # a draft reaches the disk within two seconds of the last keystroke
+GATE_REFRESH_MS = 15_000  # the gate follows the clock across window edges
+
+
+class DeskController(QObject):
+    customers_did_load = Signal(list)
+    card_did_load = Signal(object)  # CustomerCard
+    verdict_did_change = Signal(object)  # Verdict
+    agent_did_change = Signal(object)  # Agent
+    registration_did_change = Signal(object)  # RegistrationChanged
+    call_did_start = Signal(object)  # CallRecord
+    call_did_change = Signal(object)  # CallRecord (ringing, connected, notice read, verified)
+    call_did_end = Signal(object)  # CallRecord in wrap-up
+    record_did_close = Signal(object)  # CallRecord
+    record_did_reopen = Signal(object)  # CallRecord found open at start-up
+    draft_did_save = Signal(bool)  # False: refused (sensitive text)
+    notification_did_finish = Signal(object)  # Notification
+    dial_was_blocked = Signal(object)  # CallwiseError / DialBlocked
+    message_did_arrive = Signal(str)  # a sentence for the status line
+    error_did_occur = Signal(object)  # CallwiseError
+
+    def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._desk = desk
+        self._runner = runner
+        self._templates = templates
+        self.customer: Customer | None = None
+        self.number: str = ""
+        self.context = CallContext()
+        self.record: CallRecord | None = None
+        self._draft: Memo | None = None
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.flush_draft)
+        self._gate_timer = QTimer(self)
+        self._gate_timer.setInterval(GATE_REFRESH_MS)
+        self._gate_timer.timeout.connect(self.refresh_gate)
+        self._gate_timer.start()
+        runner.task_did_fail.connect(self.error_did_occur)
+        runner.task_did_crash.connect(self.message_did_arrive)
+
+    @property
+    def desk(self) -> Desk:
+        return self._desk
+
+    def _run(self, fn: Any, on_done: Any = None, on_error: Any = None) -> None:
+        self._runner.submit(fn, on_done, on_error or self.error_did_occur.emit)
+
+    # -- start-up ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.agent_did_change.emit(self._desk.agent)
+        self._run(self._desk.open_records, self._reopen)
+        self.search("")
+
+    def _reopen(self, records: list[CallRecord]) -> None:
+        if not records:
+            return
+        self.record = records[0]
+        self._draft = self.record.memo
+        self.message_did_arrive.emit("An unfinished call record was reopened with its memo draft.")
+        self.select_customer(self.record.customer_id)
+        self.record_did_reopen.emit(self.record)
+
+    # -- customers and the gate ----------------------------------------------------------------
+
+    def search(self, text: str) -> None:
+        self._run(lambda: self._desk.search(text), self.customers_did_load.emit)
+
+    def select_customer(self, customer_id: str) -> None:
+        self._run(lambda: self._desk.card(customer_id), self._card_loaded)
+
+    def _card_loaded(self, card: CustomerCard) -> None:
+        self.customer = card.customer
+        if not self.number or self.number not in [n.number for n in card.customer.numbers]:
+            self.number = card.customer.primary_number
+        self.card_did_load.emit(card)
+        self.refresh_gate()
+
+    def reload_card(self) -> None:
+        if self.customer is not None:
+            self.select_customer(self.customer.id)
+
+    def set_number(self, number: str) -> None:
+        self.number = number
+        self.refresh_gate()
+
+    def set_context(self, context: CallContext) -> None:
+        self.context = context
+        self.refresh_gate()
+
+    def refresh_gate(self) -> None:
+        customer = self.customer
+        if customer is None:
+            return
+        number, context = self.number, self.context
+        self._run(lambda: self._desk.verdict(customer.id, number, context),
+                  self.verdict_did_change.emit)
+
+    def set_agent_state(self, state: AgentState) -> None:
+        def done(agent: Any) -> None:
+            self.agent_did_change.emit(agent)
+            self.refresh_gate()
+        self._run(lambda: self._desk.set_state(state), done)
+
+    def send_notification(self, template: NotificationTemplate) -> None:
+        customer = self.customer
+        if customer is None:
+            return
+        text = self._templates[template.value].format(first_name=customer.first_name,
+                                                       company=self._templates.get("company", ""))
+        self._run(lambda: self._desk.send_notification(customer.id, template, text),
+                  lambda _ref: self.message_did_arrive.emit("Sending the notification…"))
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def dial(self) -> None:
+        customer = self.customer
+        if customer is None or self.record is not None:
+            return
+        number, context = self.number, self.context
+
+        def done(record: CallRecord) -> None:
+            self.record = record
+            self._draft = record.memo
+            self.call_did_start.emit(record)
+
+        def blocked(error: CallwiseError) -> None:
+            self.dial_was_blocked.emit(error)
+            self.refresh_gate()
+
+        self._run(lambda: self._desk.place_call(customer.id, number, context), done, blocked)
+
+    def hangup(self) -> None:
+        if self.record is not None:
+            record_id = self.record.id
+            self._run(lambda: self._desk.hangup(record_id))
+
+    def on_phone_event(self, event: PhoneEvent) -> None:
+        if isinstance(event, RegistrationChanged):
+            self.registration_did_change.emit(event)
+            return
+        if isinstance(event, PhoneFailed):
+            self.message_did_arrive.emit(f"The phone stopped: {event.reason}")
+            return
+        if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
+            self._run(lambda: self._desk.on_phone_event(event), self._phone_event_recorded)
+
+    def _phone_event_recorded(self, result: CallRecord | Notification | None) -> None:
+        if isinstance(result, Notification):
+            self.notification_did_finish.emit(result)
+            self.refresh_gate()
+            return
+        if result is None or self.record is None or result.id != self.record.id:
+            return
+        self.record = result
+        if result.outcome is not None:
+            self.agent_did_change.emit(self._desk.agent)
+            self.call_did_end.emit(result)
+            self.flush_draft()
+        else:
+            self.agent_did_change.emit(self._desk.agent)
+            self.call_did_change.emit(result)
+
+    def confirm_recording_notice(self) -> None:
+        if self.record is not None:
+            record_id = self.record.id
+            self._run(lambda: self._desk.confirm_recording_notice(record_id), self._record_changed)
+
+    def verify_customer(self) -> None:
+        if self.record is not None:
+            record_id = self.record.id
+            self._run(lambda: self._desk.verify_customer(record_id), self._record_changed)
+
+    def _record_changed(self, record: CallRecord) -> None:
+        self.record = record
+        self.call_did_change.emit(record)
+
+    # -- memo ----------------------------------------------------------------------------------
+
+    def memo_problems(self, memo: Memo) -> list[str]:
+        return self._desk.check_memo(memo)  # pure text check: cheap enough for the GUI thread
+
+    def missing_for_close(self, memo: Memo) -> list[str]:
+        record = self.record
+        if record is None:
+            return []
+        probe = CallRecord(**{**record.__dict__, "memo": memo})
+        own = probe.missing_for_close()
+        return own + [m for m in self._desk.closure_missing(probe) if m not in own]
+
+    def update_draft(self, memo: Memo) -> None:
+        self._draft = memo
+        self._draft_timer.start()
+
+    def flush_draft(self) -> None:
+        self._draft_timer.stop()
+        record, memo = self.record, self._draft
+        if record is None or memo is None:
+            return
+        record_id = record.id
+        self._run(lambda: self._desk.save_draft(record_id, memo), self.draft_did_save.emit)
+
+    def close_record(self, memo: Memo) -> None:
+        record = self.record
+        if record is None:
+            return
+        self._draft_timer.stop()
+        record_id = record.id
+
+        def done(closed: CallRecord) -> None:
+            self.record = None
+            self._draft = None
+            self.record_did_close.emit(closed)
+            self.reload_card()
+
+        self._run(lambda: self._desk.close_record(record_id, memo), done)
+
+    def shutdown(self) -> None:
+        """Last draft to disk before the worker stops; the record itself stays open for next time."""
+        self._gate_timer.stop()
+        if self._draft_timer.isActive() or self.record is not None:
+            self.flush_draft()

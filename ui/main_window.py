@@ -1,0 +1,249 @@
+"""The agent desktop: search on the left, the customer and the dial gate in the middle, the script
+and the memo on the right. Laid out for 1366×768 first; everything reachable from the keyboard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStatusBar,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.agent import Agent
+from app.domain.call import CallRecord, CallState
+from app.domain.enums import AgentState, NotificationTemplate
+from app.domain.errors import CallwiseError, DialBlocked
+from app.domain.memo import Memo
+from app.policy.engine import Verdict
+from app.ports.phone import RegistrationChanged
+from app.ports.store import Notification
+from app.services.desk import CustomerCard
+from ui.controller import DeskController
+from ui.widgets.card import CustomerCardView
+from ui.widgets.gate import DialGateView
+from ui.widgets.memo import MemoForm
+from ui.widgets.script import ScriptPanel, ScriptTexts
+from ui.widgets.search import SearchPanel
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: DeskController, texts: ScriptTexts, pack_label: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        c = controller
+        self.setWindowTitle("Callwise — agent desktop")
+        self.resize(1366, 768)
+
+        # Top bar: who I am, my state, my phone line, the policy in force.
+        self.agent_label = QLabel()
+        self.agent_label.setAccessibleName("Agent")
+        self.state = QComboBox()
+        self.state.setAccessibleName("Agent state")
+        for s in AgentState:
+            self.state.addItem(s.label, s)
+        self.registration = QLabel("● Phone: connecting…")
+        self.registration.setAccessibleName("Phone line status")
+        self.registration.setObjectName("registration")
+        pack = QLabel(pack_label)
+        pack.setAccessibleName("Policy pack")
+        pack.setStyleSheet("color: palette(mid);")
+        top = QHBoxLayout()
+        top.addWidget(self.agent_label)
+        top.addWidget(QLabel("State (Ctrl+T):"))
+        top.addWidget(self.state)
+        top.addStretch(1)
+        top.addWidget(self.registration)
+        top.addSpacing(16)
+        top.addWidget(pack)
+
+        self.search = SearchPanel()
+        self.card = CustomerCardView(c.desk)
+        self.gate = DialGateView()
+        middle = QWidget()
+        mid_layout = QVBoxLayout(middle)
+        mid_layout.setContentsMargins(0, 0, 0, 0)
+        mid_layout.addWidget(self.card)
+        mid_layout.addWidget(self.gate, 1)
+
+        self.script = ScriptPanel(texts)
+        self.memo = MemoForm()
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Call work")
+        self.tabs.addTab(self.script, "On the call  (Alt+1)")
+        self.tabs.addTab(self.memo, "Memo  (Alt+2)")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.search)
+        splitter.addWidget(middle)
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([300, 560, 500])
+        splitter.setChildrenCollapsible(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.setStatusBar(QStatusBar())
+
+        # Keyboard-first.
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
+        QShortcut(QKeySequence("Ctrl+T"), self, activated=self.state.setFocus)
+        QShortcut(QKeySequence("Alt+1"), self, activated=lambda: self.tabs.setCurrentIndex(0))
+        QShortcut(QKeySequence("Alt+2"), self, activated=lambda: self.tabs.setCurrentIndex(1))
+
+        # Views ask; the controller announces facts; views observe.
+        self.search.search_was_requested.connect(c.search)
+        self.search.customer_was_chosen.connect(c.select_customer)
+        self.card.number.currentIndexChanged.connect(
+            lambda _i: c.set_number(self.card.number.currentData() or ""))
+        self.gate.context_did_change.connect(c.set_context)
+        self.gate.action_was_requested.connect(self._fix)
+        self.gate.dial_was_requested.connect(c.dial)
+        self.gate.hangup_was_requested.connect(c.hangup)
+        self.state.activated.connect(lambda _i: c.set_agent_state(self.state.currentData()))
+        self.script.verification_was_confirmed.connect(c.verify_customer)
+        self.script.notice_was_confirmed.connect(c.confirm_recording_notice)
+        self.memo.memo_did_change.connect(self._memo_changed)
+        self.memo.close_was_requested.connect(c.close_record)
+
+        c.customers_did_load.connect(self.search.show_customers)
+        c.card_did_load.connect(self._card_loaded)
+        c.verdict_did_change.connect(self._verdict)
+        c.agent_did_change.connect(self._agent)
+        c.registration_did_change.connect(self._registration)
+        c.call_did_start.connect(self._call_changed)
+        c.call_did_change.connect(self._call_changed)
+        c.call_did_end.connect(self._call_ended)
+        c.record_did_reopen.connect(self._reopened)
+        c.record_did_close.connect(self._closed)
+        c.draft_did_save.connect(
+            lambda ok: self.memo.show_saved(ok, datetime.now().strftime("at %H:%M:%S")))
+        c.notification_did_finish.connect(self._notification)
+        c.dial_was_blocked.connect(self._blocked)
+        c.message_did_arrive.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        c.error_did_occur.connect(self._error)
+        self._update_call_widgets(None)
+
+    # -- observers -----------------------------------------------------------------------------
+
+    def _focus_search(self) -> None:
+        self.search.query.setFocus()
+        self.search.query.selectAll()
+
+    def _card_loaded(self, card: CustomerCard) -> None:
+        self.card.show_card(card, self.controller.number)
+        self.script.set_customer(card.customer)
+
+    def _verdict(self, verdict: Verdict) -> None:
+        self.gate.show_verdict(verdict)
+
+    def _agent(self, agent: Agent) -> None:
+        self.agent_label.setText(f"<b>{agent.name}</b> · {agent.team.value.replace('_', ' ').title()}")
+        self.state.setCurrentIndex(self.state.findData(agent.state))
+
+    def _registration(self, event: RegistrationChanged) -> None:
+        if event.registered:
+            self.registration.setText("● Phone: registered")
+            self.registration.setStyleSheet("color: #1b7f3b;")
+        else:
+            retry = f", retrying in {event.retry_in_s:.0f} s" if event.retry_in_s else ""
+            self.registration.setText(f"● Phone: not registered ({event.reason}{retry})")
+            self.registration.setStyleSheet("color: #b3261e;")
+
+    def _update_call_widgets(self, record: CallRecord | None) -> None:
+        in_call = record is not None and record.outcome is None
+        status = ""
+        if record is not None:
+            status = (f"{record.state.label}: {record.dial_string}" if in_call else
+                      f"Ended: {record.outcome.label if record.outcome else ''}")
+        self.gate.set_in_call(record is not None, status)
+        self.script.show_record(record)
+        self._refresh_memo_check()
+
+    def _call_changed(self, record: CallRecord) -> None:
+        self.tabs.setCurrentIndex(0)
+        self._update_call_widgets(record)
+
+    def _call_ended(self, record: CallRecord) -> None:
+        self._update_call_widgets(record)
+        self.memo.load(record)
+        self.tabs.setCurrentIndex(1)
+        self._refresh_memo_check()
+        self.memo.summary.setFocus() if record.reached_customer else self.memo.note.setFocus()
+
+    def _reopened(self, record: CallRecord) -> None:
+        self._call_ended(record)
+        self.statusBar().showMessage(
+            "This call record was left open; its memo draft is back. Complete it to close it.")
+
+    def _closed(self, record: CallRecord) -> None:
+        self._update_call_widgets(None)
+        self.tabs.setCurrentIndex(0)
+        self.statusBar().showMessage(f"Call record closed ({record.outcome.label if record.outcome else ''}).",
+                                     10_000)
+        self.controller.refresh_gate()
+
+    def _memo_changed(self, memo: Memo) -> None:
+        problems = self.controller.memo_problems(memo)
+        if not problems:
+            self.controller.update_draft(memo)
+        self._refresh_memo_check(memo, problems)
+
+    def _refresh_memo_check(self, memo: Memo | None = None,
+                            problems: list[str] | None = None) -> None:
+        record = self.controller.record
+        memo = memo or self.memo.memo()
+        problems = problems if problems is not None else self.controller.memo_problems(memo)
+        missing = self.controller.missing_for_close(memo) if record else []
+        self.memo.show_check(problems, missing,
+                             record is not None and record.state is CallState.WRAP_UP)
+
+    def _fix(self, action: object) -> None:
+        name = getattr(action, "name", "")
+        c = self.controller
+        if name == "SEND_CUSTOMER_CALLBACK":
+            c.send_notification(NotificationTemplate.CUSTOMER_CALLBACK)
+        elif name == "SEND_DROPPED_CALL":
+            c.send_notification(NotificationTemplate.DROPPED_CALL)
+        elif name == "SWITCH_TO_FOLLOW_UP":
+            c.set_agent_state(AgentState.NOT_READY_FOLLOW_UP)
+        elif name == "SWITCH_TO_AFTER_CALL_WORK":
+            c.set_agent_state(AgentState.AFTER_CALL_WORK)
+        else:
+            self.statusBar().showMessage(f"“{getattr(action, 'label', name)}” is not available "
+                                         "in this version yet.", 10_000)
+
+    def _notification(self, n: Notification) -> None:
+        if n.delivered:
+            self.statusBar().showMessage(f"Notification delivered to {n.destination}.", 10_000)
+        else:
+            self._error(CallwiseError(f"The notification was not delivered ({n.detail}); it does "
+                                      "not count as sent.", action="Try again in a moment."))
+
+    def _blocked(self, error: CallwiseError) -> None:
+        text = error.message + (f"\n\n{error.action}" if error.action else "")
+        title = "Dial blocked" if isinstance(error, DialBlocked) else "Cannot dial"
+        self.statusBar().showMessage(error.message, 15_000)
+        QMessageBox.warning(self, title, text)
+
+    def _error(self, error: CallwiseError) -> None:
+        text = error.message + (f" {error.action}" if error.action else "")
+        self.statusBar().showMessage(text, 15_000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.shutdown()
+        super().closeEvent(event)

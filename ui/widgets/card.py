@@ -1,0 +1,103 @@
+"""The customer card: who, where, their local time ticking, and what happened before.
+
+Nothing account-specific beyond what the agent needs to dial is shown here; the OB-PROOF facts
+live in the script panel and appear only after verification (OB-VERIFY).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayout, QWidget
+
+from app.domain.clock import Clock
+from app.policy.numbers import zones_for
+from app.services.desk import CustomerCard
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%b %d, %Y %H:%M UTC") if at else "never"
+
+
+class CustomerCardView(QFrame):
+    def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._clock = clock
+        self._zones: tuple[str, ...] = ()
+        self.name = QLabel("Pick a customer on the left.")
+        self.name.setObjectName("customerName")
+        self.name.setAccessibleName("Customer name")
+        self.account = QLabel("")
+        self.number = QComboBox()
+        self.number.setAccessibleName("Number to call")
+        self.local_time = QLabel("")
+        self.local_time.setObjectName("localTime")
+        self.local_time.setAccessibleName("Customer's local time")
+        self.zone = QLabel("")
+        self.zone.setWordWrap(True)
+        self.attempts = QLabel("")
+        self.last_talk = QLabel("")
+        self.consent = QLabel("")
+        self.consent.setWordWrap(True)
+        self.recent = QLabel("")
+        self.recent.setWordWrap(True)
+        self.recent.setAccessibleName("Recent calls")
+        form = QFormLayout()
+        form.addRow("Account", self.account)
+        form.addRow("Number", self.number)
+        form.addRow("Local time", self.local_time)
+        form.addRow("Time zone", self.zone)
+        form.addRow("Unanswered attempts", self.attempts)
+        form.addRow("Last conversation", self.last_talk)
+        form.addRow("Consent to other hours", self.consent)
+        form.addRow("Recent calls", self.recent)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name)
+        layout.addLayout(form)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._tick)
+        self._ticker.start()
+
+    def show_card(self, card: CustomerCard, number: str) -> None:
+        c, h = card.customer, card.history
+        self.name.setText(c.full_name)
+        self.account.setText(f"{c.account_number} · {c.line_of_business}")
+        self.number.blockSignals(True)
+        self.number.clear()
+        for n in c.numbers:
+            self.number.addItem(f"{n.number}  ({n.label})", n.number)
+        index = self.number.findData(number)
+        self.number.setCurrentIndex(max(index, 0))
+        self.number.blockSignals(False)
+        decision = zones_for(number or c.primary_number, c.service_zone)
+        self._zones = decision.zones
+        self.zone.setText(f"{', '.join(decision.zones) or 'unknown'} — {decision.explanation}")
+        suffix = "" if h.complete else "  (central records unreachable: may be incomplete)"
+        self.attempts.setText(f"{h.unanswered_attempts} since the last conversation{suffix}")
+        self.last_talk.setText(_when(h.last_conversation_at))
+        if c.consent:
+            self.consent.setText(
+                f"{c.consent.start:%H:%M}–{c.consent.end:%H:%M} local, recorded by "
+                f"{c.consent.recorded_by} on {c.consent.recorded_at:%b %d, %Y}")
+        else:
+            self.consent.setText("none on record")
+        lines = [f"{r.dialed_at:%b %d %H:%M} · {r.outcome.label if r.outcome else r.state.label}"
+                 + (f" · {r.memo.summary[:60]}" if r.memo.summary else "") for r in card.recent[:4]]
+        self.recent.setText("\n".join(lines) or "none")
+        self._tick()
+
+    def _tick(self) -> None:
+        if not self._zones:
+            self.local_time.setText("unknown zone" if self.name.text() else "")
+            return
+        now = self._clock.now()
+        parts = []
+        for zone in self._zones:
+            local = now.astimezone(ZoneInfo(zone))
+            city = zone.rsplit("/", 1)[-1].replace("_", " ")
+            parts.append(f"{local:%I:%M:%S %p} {local.tzname()} ({city})".lstrip("0"))
+        self.local_time.setText("  ·  ".join(parts))

@@ -1,0 +1,166 @@
+"""The dial gate as a live checklist: every rule's verdict, its reason, and the one click that fixes it.
+
+The Dial button mirrors the verdict, but pressing it asks the desk to re-check at the point of
+action; this view's verdict is never trusted to place a call.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import CallOrigin, CallReason
+from app.policy.engine import Verdict
+from app.services.desk import CallContext
+
+_MARK = {"pass": ("✔", "#1b7f3b", "passes"), "block": ("✖", "#b3261e", "blocks the call"),
+         "not_applicable": ("–", "#777777", "does not apply")}
+
+
+class DialGateView(QWidget):
+    context_did_change = Signal(object)  # CallContext
+    action_was_requested = Signal(object)  # policy Action
+    dial_was_requested = Signal()
+    hangup_was_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.origin = QComboBox()
+        self.origin.setAccessibleName("Why you are calling: origin")
+        for o in CallOrigin:
+            self.origin.addItem(o.label, o)
+        self.reason = QComboBox()
+        self.reason.setAccessibleName("Reason for the call")
+        for r in CallReason:
+            self.reason.addItem(r.label, r)
+        self.directed = QCheckBox("Directed by policy")
+        self.directed.setAccessibleName("Directed by policy")
+        self.directed.setToolTip("Activations and sales follow-ups are allowed only when policy "
+                                 "directs them (OB-NOCALLBACK)")
+        self.ticket = QLineEdit()
+        self.ticket.setPlaceholderText("Ticket or email reference")
+        self.ticket.setAccessibleName("Ticket or email reference")
+        setup = QFormLayout()
+        setup.addRow("&Origin", self.origin)
+        setup.addRow("&Reason", self.reason)
+        setup.addRow("&Ticket", self.ticket)
+        setup.addRow("", self.directed)
+
+        self.summary = QLabel("Pick a customer to see whether a call may be placed now.")
+        self.summary.setObjectName("gateSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setAccessibleName("Dial gate summary")
+        self._rows = QWidget()
+        self._rows_layout = QGridLayout(self._rows)
+        self._rows_layout.setColumnStretch(1, 1)
+        self._rows_layout.setVerticalSpacing(6)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._rows)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setAccessibleName("Dial gate checklist")
+
+        self.dial = QPushButton("Dial  (Ctrl+D)")
+        self.dial.setObjectName("dialButton")
+        self.dial.setAccessibleName("Dial")
+        self.dial.setShortcut(QKeySequence("Ctrl+D"))
+        self.dial.setEnabled(False)
+        self.hangup = QPushButton("Hang up  (Ctrl+E)")
+        self.hangup.setObjectName("hangupButton")
+        self.hangup.setAccessibleName("Hang up")
+        self.hangup.setShortcut(QKeySequence("Ctrl+E"))
+        self.hangup.setEnabled(False)
+        self.call_status = QLabel("")
+        self.call_status.setAccessibleName("Call status")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.dial, 2)
+        buttons.addWidget(self.hangup, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(setup)
+        title = QLabel("<b>Dial gate</b>")
+        layout.addWidget(title)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.call_status)
+        layout.addLayout(buttons)
+
+        self.origin.currentIndexChanged.connect(self._context_changed)
+        self.reason.currentIndexChanged.connect(self._context_changed)
+        self.directed.toggled.connect(self._context_changed)
+        self.ticket.editingFinished.connect(self._context_changed)
+        self.dial.clicked.connect(self.dial_was_requested)
+        self.hangup.clicked.connect(self.hangup_was_requested)
+        self._in_call = False
+        self._allowed = False
+
+    def context(self) -> CallContext:
+        return CallContext(origin=self.origin.currentData(), reason=self.reason.currentData(),
+                           directed_by_policy=self.directed.isChecked(),
+                           ticket_ref=self.ticket.text().strip())
+
+    def _context_changed(self) -> None:
+        self.context_did_change.emit(self.context())
+
+    def show_verdict(self, verdict: Verdict) -> None:
+        while self._rows_layout.count():
+            item = self._rows_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for row, rule in enumerate(verdict.rules):
+            glyph, colour, spoken = _MARK[rule.outcome.value]
+            mark = QLabel(glyph)
+            mark.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: bold;")
+            mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+            mark.setAccessibleName(f"{rule.id} {spoken}")
+            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>"
+                          f"<span style='color:{colour if rule.outcome.value == 'block' else 'palette(text)'}'>"
+                          f"{rule.reason}</span>")
+            text.setWordWrap(True)
+            text.setToolTip(f"Policy: {rule.source}")
+            text.setAccessibleName(f"{rule.id}: {rule.reason}")
+            text.setObjectName(f"rule-{rule.id}")
+            self._rows_layout.addWidget(mark, row, 0)
+            self._rows_layout.addWidget(text, row, 1)
+            if rule.outcome.value == "block" and rule.action is not None:
+                fix = QPushButton(rule.action.label)
+                fix.setObjectName(f"fix-{rule.id}")
+                fix.setAccessibleName(f"Fix {rule.id}: {rule.action.label}")
+                fix.clicked.connect(lambda _=False, a=rule.action: self.action_was_requested.emit(a))
+                self._rows_layout.addWidget(fix, row, 2, Qt.AlignmentFlag.AlignTop)
+        self._rows_layout.setRowStretch(len(verdict.rules), 1)
+        self._allowed = verdict.allowed
+        if verdict.allowed:
+            self.summary.setText(f"✔ All checks pass. Dial string {verdict.dial_string}.")
+            self.summary.setStyleSheet("color: #1b7f3b; font-weight: bold;")
+        else:
+            n = len(verdict.blocked_by)
+            self.summary.setText(f"✖ {n} check{'s' * (n != 1)} block{'s' * (n == 1)} this call: "
+                                 f"{', '.join(verdict.blocked_by)}. Fix them below.")
+            self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
+        self._update_buttons()
+
+    def set_in_call(self, in_call: bool, status: str = "") -> None:
+        self._in_call = in_call
+        self.call_status.setText(status)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.dial.setEnabled(self._allowed and not self._in_call)
+        self.hangup.setEnabled(self._in_call)

@@ -1,0 +1,134 @@
+"""The script panel, in the order a call happens: verify the name, read the recording notice,
+then (only after verification) the proof facts and the OTP step; standing reminders throughout.
+
+The texts are data from the policy pack (and the company settings), never literals in code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.domain.call import CallRecord
+from app.domain.customer import Customer
+
+
+@dataclass(frozen=True)
+class ScriptTexts:
+    verify_prompt: str
+    recording_notice: str
+    proof_intro: str
+    otp_note: str
+    reminders: tuple[str, ...]
+    team_steps: tuple[str, ...] = ()
+
+
+class ScriptPanel(QWidget):
+    verification_was_confirmed = Signal()
+    notice_was_confirmed = Signal()
+
+    def __init__(self, texts: ScriptTexts, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts = texts
+        self.status = QLabel("No call in progress.")
+        self.status.setObjectName("callStatus")
+        self.status.setAccessibleName("Script status")
+        self.status.setWordWrap(True)
+
+        self.verify_box = QGroupBox("1. Verify the customer")
+        self.verify_text = QLabel(texts.verify_prompt)
+        self.verify_text.setWordWrap(True)
+        self.verify_button = QPushButton("Name confirmed  (Ctrl+1)")
+        self.verify_button.setAccessibleName("Customer's first and last name confirmed")
+        self.verify_button.setShortcut(QKeySequence("Ctrl+1"))
+        v = QVBoxLayout(self.verify_box)
+        v.addWidget(self.verify_text)
+        v.addWidget(self.verify_button)
+
+        self.notice_box = QGroupBox("2. Read the recording notice aloud")
+        self.notice_text = QLabel(f"“{texts.recording_notice}”")
+        self.notice_text.setObjectName("recordingNotice")
+        self.notice_text.setWordWrap(True)
+        self.notice_button = QPushButton("I read it  (Ctrl+2)")
+        self.notice_button.setAccessibleName("Recording notice read")
+        self.notice_button.setShortcut(QKeySequence("Ctrl+2"))
+        n = QVBoxLayout(self.notice_box)
+        n.addWidget(self.notice_text)
+        n.addWidget(self.notice_button)
+
+        self.proof_box = QGroupBox("If asked “Is this really you?”")
+        self.proof_box.setAccessibleName("Proof facts")
+        self.proof_locked = QLabel("Available after the customer is verified.")
+        self.proof_form = QFormLayout()
+        self.bill = QLabel()
+        self.device = QLabel()
+        self.last_call = QLabel()
+        self.proof_form.addRow("Last bill", self.bill)
+        self.proof_form.addRow("Device in use", self.device)
+        self.proof_form.addRow("Last call to care", self.last_call)
+        self.proof_facts = QWidget()
+        self.proof_facts.setLayout(self.proof_form)
+        p = QVBoxLayout(self.proof_box)
+        p.addWidget(QLabel(texts.proof_intro))
+        p.addWidget(self.proof_locked)
+        p.addWidget(self.proof_facts)
+        self.otp = QLabel(texts.otp_note)
+        self.otp.setWordWrap(True)
+        p.addWidget(self.otp)
+
+        reminders = QGroupBox("Always")
+        r = QVBoxLayout(reminders)
+        for line in (*texts.reminders, *texts.team_steps):
+            label = QLabel(f"• {line}")
+            label.setWordWrap(True)
+            r.addWidget(label)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.status)
+        layout.addWidget(self.verify_box)
+        layout.addWidget(self.notice_box)
+        layout.addWidget(self.proof_box)
+        layout.addWidget(reminders)
+        layout.addStretch(1)
+        self.verify_button.clicked.connect(self.verification_was_confirmed)
+        self.notice_button.clicked.connect(self.notice_was_confirmed)
+        self._customer: Customer | None = None
+        self.show_record(None)
+
+    def set_customer(self, customer: Customer | None) -> None:
+        self._customer = customer
+
+    def show_record(self, record: CallRecord | None) -> None:
+        connected = record is not None and record.connected_at is not None and record.outcome is None
+        verified = record is not None and record.verified_at is not None
+        noticed = record is not None and record.recording_notice_at is not None
+        if record is None:
+            self.status.setText("No call in progress.")
+        elif record.outcome is not None:
+            self.status.setText(f"Call ended: {record.outcome.label}. Complete the memo.")
+        elif connected:
+            self.status.setText("Connected — follow the steps in order.")
+        else:
+            self.status.setText(f"{record.state.label}… {record.dial_string}")
+        self.verify_box.setEnabled(connected and not verified)
+        self.verify_button.setText("✔ Name confirmed" if verified else "Name confirmed  (Ctrl+1)")
+        self.notice_box.setEnabled(connected and verified and not noticed)
+        self.notice_button.setText(
+            f"✔ Read at {record.recording_notice_at:%H:%M:%S} UTC" if record and noticed
+            else "I read it  (Ctrl+2)")
+        # OB-PROOF and OB-OTP: nothing account-specific before verification.
+        self.proof_facts.setVisible(verified)
+        self.otp.setVisible(verified)
+        self.proof_locked.setVisible(not verified)
+        c = self._customer
+        if verified and c is not None:
+            self.bill.setText(c.last_bill_amount or "not on file")
+            self.device.setText(c.device or "not on file")
+            self.last_call.setText(f"{c.last_care_call:%B %d, %Y}" if c.last_care_call else "not on file")
+        else:
+            for label in (self.bill, self.device, self.last_call):
+                label.clear()

@@ -7,6 +7,13 @@ import argparse
 
 from app import __version__
 
+LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
+
+
+def normalise_argv(argv: list[str]) -> list[str]:
+    """Desktop files and browsers pass the link bare (`callwise tel:+13125550142`)."""
+    return [f"--dial={a}" if a.lower().startswith(LINK_SCHEMES) else a for a in argv]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -23,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the embedded database and drafts (default: user data folder)")
     parser.add_argument("--pack", metavar="PATH", default=None,
                         help="policy pack to use instead of the configured one")
-    parser.add_argument("uri", nargs="?", default=None,
-                        help="a tel: or sip: link to dial (goes through the same dial gate)")
+    parser.add_argument("--dial", metavar="URI", default=None,
+                        help="a tel: or sip: link to dial (goes through the same dial gate); a bare "
+                             "tel:/sip: argument means the same")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from app.cli import doctor, policy  # local: each registers its own subcommand
 

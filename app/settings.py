@@ -12,14 +12,14 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from app.domain.errors import CallwiseError
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     USER = "user"
     MACHINE = "machine"  # locked by IT
 
@@ -43,7 +43,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("sip.transport", str, "tls", Scope.MACHINE, "udp, tcp or tls"),
     Setting("sip.proxy", str, "", Scope.MACHINE, "Outbound proxy URI; empty means the registrar"),
     Setting("sip.tls_ca_file", str, "", Scope.MACHINE, "CA bundle for TLS; empty means the system store"),
-    Setting("sip.username", str, "", Scope.USER, "The agent's SIP user name (its password is in the OS keyring)"),
+    Setting("sip.username", str, "", Scope.USER,
+            "The agent's SIP user name (its password is in the OS keyring)"),
     Setting("agent.id", str, "", Scope.USER, "The agent's id in the record store"),
     Setting("agent.name", str, "", Scope.USER, "The agent's display name"),
     Setting("agent.team", str, "care", Scope.MACHINE, "care, global_care, service_assurance or leader"),

@@ -11,6 +11,7 @@ import logging
 import sys
 import threading
 import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -21,8 +22,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import bootstrap
+from app.domain.enums import Team
 from app.domain.errors import CallwiseError
-from app.policy.pack import PolicyPack
+from app.policy.obligations import proof_facts, recording_notice, reminders, script_steps
+from app.policy.pack import PolicyPack, VerifyParams
 from ui.controller import DeskController
 from ui.main_window import MainWindow
 from ui.phone_bridge import PhoneBridge
@@ -71,14 +74,45 @@ def load_templates(company: str) -> dict[str, str]:
     return out
 
 
-def script_texts(pack: PolicyPack, team: str, company: dict[str, str]) -> ScriptTexts:
-    s = pack.script
-    steps = s.team_steps.get(team, ())
+def script_texts(pack: PolicyPack, team: Team, company: dict[str, str]) -> ScriptTexts:
+    """The on-call script, entirely from the pack: a changed rule needs no code change."""
+    verify = pack.params("OB-VERIFY", VerifyParams)
+    notice = recording_notice(pack)
+    facts = proof_facts(pack)
+    steps = script_steps(pack, team, company=company.get("company", ""),
+                         support_number=company.get("support_number", ""))
     return ScriptTexts(
-        verify_prompt=s.verify_prompt, recording_notice=s.recording_notice,
-        proof_intro=s.proof_intro, otp_note=s.otp_note,
-        reminders=tuple(r.format(**company) for r in s.reminders),
-        team_steps=tuple(step.format(**company) for step in steps))
+        verify_prompt=verify.prompt if verify else "Verify the customer's first and last name.",
+        recording_notice=notice or "",
+        proof_intro="Only after verification, give exactly: " + ", ".join(facts) + ".",
+        otp_note="One Time PIN processes are allowed now that the account is verified (OB-OTP).",
+        reminders=tuple(f"{text} ({rule_id})" for rule_id, text in reminders(pack, team)),
+        team_steps=tuple(f"{step.text} ({rule_id})" for rule_id, step in steps))
+
+
+@dataclass
+class Desktop:
+    """The desktop's GUI-thread objects, built the same way by the app, its tests and screenshots."""
+
+    window: MainWindow
+    controller: DeskController
+    runner: TaskRunner
+    bridge: PhoneBridge
+
+    def close(self) -> None:
+        self.controller.shutdown()
+        self.runner.drain()
+
+
+def open_desktop(graph: bootstrap.AppGraph) -> Desktop:
+    runner = TaskRunner()
+    controller = DeskController(graph.desk, runner,
+                                load_templates(graph.company.get("company", "")))
+    bridge = PhoneBridge(graph.phone)
+    bridge.event_did_arrive.connect(controller.on_phone_event)
+    texts = script_texts(graph.pack, graph.desk.agent.team, graph.company)
+    window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
+    return Desktop(window, controller, runner, bridge)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,23 +128,16 @@ def run(args: argparse.Namespace) -> int:
     except CallwiseError as e:
         print(f"callwise: {e.message}" + (f"\n  {e.action}" if e.action else ""), file=sys.stderr)
         return 2
-    runner = TaskRunner()
-    controller = DeskController(graph.desk, runner,
-                                load_templates(graph.company.get("company", "")))
-    bridge = PhoneBridge(graph.phone)
-    bridge.event_did_arrive.connect(controller.on_phone_event)
-    texts = script_texts(graph.pack, graph.desk.agent.team.value, graph.company)
-    window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
-    window.show()
+    desktop = open_desktop(graph)
+    desktop.window.show()
     graph.start_phone()
-    controller.start()
+    desktop.controller.start()
     if args.quit_after is not None:
-        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+        QTimer.singleShot(int(args.quit_after * 1000), desktop.window.close)
     try:
         code = app.exec()
     finally:
-        controller.shutdown()
-        runner.drain()
+        desktop.close()
         graph.close()
     log.info("callwise exited with %s", code)
     return int(code)

@@ -16,8 +16,14 @@ from app.domain.customer import Customer
 from app.domain.enums import AgentState, NotificationTemplate
 from app.domain.errors import CallwiseError
 from app.domain.memo import Memo
-from app.ports.phone import CallEnded, CallProgressed, MessageResult, PhoneEvent, PhoneFailed
-from app.ports.phone import RegistrationChanged
+from app.ports.phone import (
+    CallEnded,
+    CallProgressed,
+    MessageResult,
+    PhoneEvent,
+    PhoneFailed,
+    RegistrationChanged,
+)
 from app.ports.store import Notification
 from app.services.desk import CallContext, CustomerCard, Desk
 from ui.tasks import TaskRunner
@@ -166,6 +172,8 @@ class DeskController(QObject):
 
     def on_phone_event(self, event: PhoneEvent) -> None:
         if isinstance(event, RegistrationChanged):
+            log.info("phone registration: %s (%s)", "registered" if event.registered else
+                     "not registered", event.reason)
             self.registration_did_change.emit(event)
             return
         if isinstance(event, PhoneFailed):

@@ -193,8 +193,8 @@ class MainWindow(QMainWindow):
     def _closed(self, record: CallRecord) -> None:
         self._update_call_widgets(None)
         self.tabs.setCurrentIndex(0)
-        self.statusBar().showMessage(f"Call record closed ({record.outcome.label if record.outcome else ''}).",
-                                     10_000)
+        outcome = record.outcome.label if record.outcome else ""
+        self.statusBar().showMessage(f"Call record closed ({outcome}).", 10_000)
         self.controller.refresh_gate()
 
     def _memo_changed(self, memo: Memo) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from app.domain.enums import CallOrigin, CallOutcome, CallReason
 from app.domain.errors import InvalidTransition, RecordIncomplete
 from app.domain.memo import Memo
 
 
-class CallState(str, Enum):
+class CallState(StrEnum):
     DIALING = "dialing"
     RINGING = "ringing"
     CONNECTED = "connected"

@@ -6,17 +6,17 @@ they must never be renamed once released.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Team(str, Enum):
+class Team(StrEnum):
     CARE = "care"
     GLOBAL_CARE = "global_care"
     SERVICE_ASSURANCE = "service_assurance"
     LEADER = "leader"
 
 
-class AgentState(str, Enum):
+class AgentState(StrEnum):
     READY = "ready"
     NOT_READY_FOLLOW_UP = "not_ready_follow_up"
     NOT_READY_OTHER = "not_ready_other"
@@ -37,7 +37,7 @@ _STATE_LABELS = {
 }
 
 
-class CallOrigin(str, Enum):
+class CallOrigin(StrEnum):
     FOLLOW_UP = "follow_up"
     DROPPED_CALL = "dropped_call"
     TICKET = "ticket"
@@ -49,7 +49,7 @@ class CallOrigin(str, Enum):
         return self.value.replace("_", " ").capitalize()
 
 
-class CallReason(str, Enum):
+class CallReason(StrEnum):
     TROUBLESHOOTING = "troubleshooting"
     TICKET_UPDATE = "ticket_update"
     CUSTOMER_DISCONNECTED = "customer_disconnected"
@@ -74,12 +74,12 @@ _REASON_LABELS = {
 }
 
 
-class NotificationTemplate(str, Enum):
+class NotificationTemplate(StrEnum):
     CUSTOMER_CALLBACK = "customer_callback"
     DROPPED_CALL = "dropped_call"
 
 
-class CallOutcome(str, Enum):
+class CallOutcome(StrEnum):
     """How a call ended, in words an agent understands (mapped from SIP by the adapter)."""
 
     ANSWERED = "answered"

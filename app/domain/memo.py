@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from enum import Enum
+from enum import StrEnum
 
 
-class PaymentTopic(str, Enum):
+class PaymentTopic(StrEnum):
     """OB-PAYMENT: we never raise payment; the memo records whether the customer did."""
 
     NOT_DISCUSSED = "not_discussed"

@@ -6,6 +6,8 @@ company account's password, and saying so beats writing it to disk.
 
 from __future__ import annotations
 
+import contextlib
+
 import keyring
 import keyring.errors
 
@@ -60,7 +62,5 @@ class SipSecrets:
                                      action="Unlock the keyring and try again.") from e
 
     def delete_password(self, username: str) -> None:
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):
             _checked_backend().delete_password(SERVICE, username)
-        except keyring.errors.PasswordDeleteError:
-            pass

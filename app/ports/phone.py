@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol
 
 from app.domain.enums import CallOutcome
 
 
-class Transport(str, Enum):
+class Transport(StrEnum):
     UDP = "udp"
     TCP = "tcp"
     TLS = "tls"
@@ -43,7 +43,7 @@ class SipAccountConfig:
     user_agent: str = "Callwise"
 
 
-class CallPhase(str, Enum):
+class CallPhase(StrEnum):
     CALLING = "calling"  # INVITE sent
     RINGING = "ringing"  # 180/183 received
     CONNECTED = "connected"

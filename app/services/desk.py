@@ -139,12 +139,13 @@ class Desk:
                 raise DialBlocked(f"Dial blocked by {first.id}: {first.reason}",
                                   list(verdict.blocked_by),
                                   action=first.action.label if first.action else None)
+            assert verdict.dial_string is not None  # NUMBER passed, so there is a dial string
             record = CallRecord(
                 id=new_record_id(), customer_id=customer.id, agent_id=self._agent.id,
                 number=number, dial_string=verdict.dial_string, origin=context.origin,
                 reason=context.reason, dialed_at=now, pack_version=verdict.pack_version,
                 pack_checksum=verdict.pack_checksum,
-                verdicts={r.id: r.outcome.value for r in verdict.rules},
+                verdicts=dict(verdict.outcomes),
                 ticket_ref=context.ticket_ref,
                 memo=Memo(reason=context.reason.label, ticket_numbers=context.ticket_ref))
             uow.calls.add(record)
@@ -291,8 +292,8 @@ class Desk:
             if record is None:
                 raise CallwiseError("That call record no longer exists.")
             record.memo = memo
-            extra = [m for m in self.closure_missing(record) if m not in record.missing_for_close()]
-            record.close(now, extra)
+            own = record.missing_for_close()
+            record.close(now, [m for m in self.closure_missing(record) if m not in own])
             uow.calls.save(record)
             if record.ticket_ref and memo.ticket_findings.strip():
                 uow.tickets.add_update(record.ticket_ref, record.id,

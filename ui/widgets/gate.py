@@ -129,9 +129,9 @@ class DialGateView(QWidget):
             mark.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: bold;")
             mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
             mark.setAccessibleName(f"{rule.id} {spoken}")
+            reason_colour = colour if rule.outcome.value == "block" else "palette(text)"
             text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>"
-                          f"<span style='color:{colour if rule.outcome.value == 'block' else 'palette(text)'}'>"
-                          f"{rule.reason}</span>")
+                          f"<span style='color:{reason_colour}'>{rule.reason}</span>")
             text.setWordWrap(True)
             text.setToolTip(f"Policy: {rule.source}")
             text.setAccessibleName(f"{rule.id}: {rule.reason}")

@@ -1,0 +1,59 @@
+"""The real app as a subprocess, on the real demo line: starts, registers, quits cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CALLWISE = [sys.executable, "-m", "ui.entry"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache"),
+            "CALLWISE_MACHINE_CONFIG": str(tmp_path / "no-machine-config.toml")}
+
+
+def test_version() -> None:
+    out = subprocess.run([*CALLWISE, "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "callwise 0.1.0"
+
+
+@pytest.mark.timeout(120)
+def test_demo_starts_registers_and_quits_cleanly(tmp_path: Path) -> None:
+    data = tmp_path / "callwise-data"
+    proc = subprocess.run([*CALLWISE, "--demo", "--quit-after", "4", "--data-dir", str(data)],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip() == "", f"unexpected output on stderr:\n{proc.stderr}"
+    assert "Assertion" not in proc.stdout
+    db = sqlite3.connect(data / "demo.sqlite3")
+    try:
+        (customers,) = db.execute("select count(*) from customers").fetchone()
+        assert customers >= 6  # the demo customers were seeded
+    finally:
+        db.close()
+    log = (tmp_path / "state" / "Callwise" / "log" / "callwise.log")
+    text = log.read_text() if log.exists() else ""
+    assert "registered" in text.lower(), "the app never registered with the demo line"
+
+
+@pytest.mark.timeout(120)
+def test_doctor_reports_every_check_as_json(tmp_path: Path) -> None:
+    proc = subprocess.run([*CALLWISE, "doctor", "--json", "--data-dir", str(tmp_path / "d")],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=90)
+    report = json.loads(proc.stdout)
+    names = {c["name"]: c for c in report["checks"]}
+    assert set(names) == {"python", "sip stack", "audio", "keyring", "database"}
+    assert names["sip stack"]["ok"] and "2.15.1" in names["sip stack"]["detail"]
+    assert names["database"]["ok"], names["database"]["detail"]
+    # No desktop keyring in this environment: doctor must say so, not pass silently.
+    assert names["keyring"]["ok"] is False
+    assert proc.returncode == 1

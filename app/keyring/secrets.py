@@ -14,6 +14,7 @@ import keyring.errors
 from app.domain.errors import CallwiseError
 
 SERVICE = "Callwise SIP"
+SMTP_SERVICE = "Callwise SMTP"
 _REFUSED_BACKENDS = ("PlaintextKeyring", "EncryptedKeyring", "Keyring", "ChainerBackend")
 
 
@@ -43,11 +44,18 @@ def _checked_backend() -> keyring.backend.KeyringBackend:
 
 
 class SipSecrets:
-    """Reads and stores SIP passwords; called from worker threads, never the GUI thread."""
+    """Reads and stores SIP passwords; called from worker threads, never the GUI thread.
+
+    `service` names the keyring entry: the SIP account by default, `SMTP_SERVICE` for the mail
+    account that sends the Service Assurance email.
+    """
+
+    def __init__(self, service: str = SERVICE) -> None:
+        self._service = service
 
     def get_password(self, username: str) -> str | None:
         try:
-            return _checked_backend().get_password(SERVICE, username)
+            return _checked_backend().get_password(self._service, username)
         except keyring.errors.KeyringError as e:
             raise KeyringUnavailable(f"The keyring refused to give the SIP password: {e}",
                                      action="Unlock the keyring and try again.") from e
@@ -56,11 +64,11 @@ class SipSecrets:
         if not password:
             raise CallwiseError("The SIP password is empty.", action="Type the password again.")
         try:
-            _checked_backend().set_password(SERVICE, username, password)
+            _checked_backend().set_password(self._service, username, password)
         except keyring.errors.KeyringError as e:
             raise KeyringUnavailable(f"The keyring refused to store the SIP password: {e}",
                                      action="Unlock the keyring and try again.") from e
 
     def delete_password(self, username: str) -> None:
         with contextlib.suppress(keyring.errors.PasswordDeleteError):
-            _checked_backend().delete_password(SERVICE, username)
+            _checked_backend().delete_password(self._service, username)

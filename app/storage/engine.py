@@ -1,0 +1,172 @@
+"""Opening the records database: engine, connection settings, migrations.
+
+Nothing here runs at import time; `open_store` is called by the composition root.
+
+SQLite durability (docs/storage.md says why in full): every connection gets WAL journaling
+(readers never block the writer), `synchronous=FULL` (a commit is on disk before it returns, so an
+acknowledged memo survives power loss, not just a crash), foreign keys on (SQLite's default is
+off), and a busy timeout (another process writing waits instead of failing at once).
+
+SQLite transactions are begun by us, not by the sqlite3 module: its legacy mode starts a
+transaction only at the first write, so a read-then-write (the audit chain's tail, then the new
+link) would not be atomic. Write units of work begin with `BEGIN IMMEDIATE`, taking the write lock
+up front, so concurrent writers queue on the busy timeout instead of failing mid-transaction;
+read-only units of work use a plain `BEGIN` with `query_only` set and never hold the write lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from app.storage.errors import translate
+from app.storage.uow import READ_ONLY_OPTION, SqlStore
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DEFAULT_BUSY_TIMEOUT_MS = 5_000
+# Alembic keeps its running context in module globals (`alembic.context`, `alembic.op`), so two
+# migrations in one process must not overlap; across processes the database serialises them.
+_MIGRATING = threading.Lock()
+
+
+def default_sqlite_url() -> str:
+    """The per-user database file. Only names it; `open_store` creates the folder."""
+    folder = Path(platformdirs.user_data_dir("Callwise", appauthor=False))
+    path = folder / "callwise.sqlite3"  # the same file name app.bootstrap uses
+    return URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
+
+
+def _normalise(url: str | URL) -> URL:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is the one we ship
+    elif backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"Callwise stores records in SQLite or PostgreSQL, not {backend!r}")
+    return parsed
+
+
+def _install_sqlite_settings(engine: Engine, busy_timeout_ms: int, memory: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal" and not memory:
+                raise RuntimeError(f"SQLite refused WAL journaling (journal_mode={mode})")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("PRAGMA query_only=ON")
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _install_postgresql_settings(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def create_store_engine(url: str | URL, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                        echo: bool = False) -> Engine:
+    """The engine with Callwise's connection settings; no schema work, no connection yet."""
+    parsed = _normalise(url)
+    if parsed.get_backend_name() == "sqlite":
+        memory = parsed.database in (None, "", ":memory:")
+        # The sqlite3 module's own timeout is the same busy wait; keep the two in step.
+        connect_args: dict[str, Any] = {"timeout": busy_timeout_ms / 1000}
+        kwargs: dict[str, Any] = {}
+        if memory:
+            # One shared connection, or every thread would see its own empty database. For
+            # tools and quick experiments only: it is neither durable nor safe for parallel use.
+            kwargs["poolclass"] = StaticPool
+            connect_args["check_same_thread"] = False
+        elif parsed.database is not None:
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
+        _install_sqlite_settings(engine, busy_timeout_ms, memory)
+        return engine
+    engine = create_engine(
+        parsed, echo=echo, pool_pre_ping=True,  # desktops outlive database restarts
+        connect_args={"connect_timeout": max(1, busy_timeout_ms // 1000),
+                      "application_name": "callwise"})
+    _install_postgresql_settings(engine)
+    return engine
+
+
+def alembic_config() -> Config:
+    """Alembic settings from the package itself, so no alembic.ini is needed in the CWD."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    """Brings the schema to the newest migration in one transaction (PostgreSQL also takes an
+    advisory lock in env.py, so desktops starting together do not race)."""
+    config = alembic_config()
+    with _MIGRATING, engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def open_store(url: str, *, migrate: bool = True,
+               busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, echo: bool = False) -> SqlStore:
+    """Connects and (unless `migrate=False`, for databases IT upgrades itself) migrates to head.
+
+    `url` is a SQLAlchemy URL: `sqlite:///path/to/callwise.db` (see `default_sqlite_url`) or
+    `postgresql+psycopg://user@host/db` (a bare `postgresql://` gets the psycopg driver).
+    Raises StoreUnavailable when the database cannot be reached.
+    """
+    engine = create_store_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+    try:
+        if migrate:
+            upgrade_to_head(engine)
+        else:
+            with engine.connect():
+                pass  # fail now, with a clear error, rather than at the first dial
+    except DBAPIError as exc:
+        engine.dispose()
+        mapped = translate(exc)
+        if mapped is exc:
+            raise
+        raise mapped from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    log.info("records store open: %s", engine.url.render_as_string(hide_password=True))
+    return SqlStore(engine)

@@ -1,0 +1,1 @@
+"""SQLAlchemy repositories behind the `app.ports.store` protocols, one session per unit of work."""

@@ -1,0 +1,220 @@
+"""Customers, their numbers and consents, and the cross-agent contact history the policy needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, union, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+
+from app.domain.customer import Consent, ContactHistory, Customer, PhoneNumber
+from app.domain.enums import CallOutcome
+from app.ports.store import NotFound
+from app.storage.errors import translated
+from app.storage.keys import account_key, name_keys, number_keys, plan_search, prefix_upper_bound
+from app.storage.models import CallRow, ConsentRow, CustomerNumberRow, CustomerRow
+from app.storage.repositories._common import rowcount
+
+_BATCH = 5_000
+# A conversation happened when the call connected, or when it ended in an outcome that means the
+# customer was on the line (the domain's CallOutcome.spoke_with_customer).
+_SPOKE = [o.value for o in CallOutcome if o.spoke_with_customer]
+
+
+def _in_range(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[bool]:
+    return and_(column >= prefix, column < prefix_upper_bound(prefix))
+
+
+def _conversation() -> ColumnElement[bool]:
+    return or_(CallRow.connected_at.is_not(None), CallRow.outcome.in_(_SPOKE))
+
+
+def _no_conversation() -> ColumnElement[bool]:
+    # Spelled out rather than not_(_conversation()): an open attempt has outcome NULL, and
+    # NOT (NULL IN (...)) is NULL, which would silently drop it from the count.
+    return and_(CallRow.connected_at.is_(None),
+                or_(CallRow.outcome.is_(None), CallRow.outcome.not_in(_SPOKE)))
+
+
+def _current_consent(rows: list[ConsentRow]) -> Consent | None:
+    if not rows:
+        return None
+    newest = max(rows, key=lambda r: (r.recorded_at, r.id))
+    if newest.revoked_at is not None:
+        return None
+    return Consent(start=newest.window_start, end=newest.window_end,
+                   recorded_by=newest.recorded_by, recorded_at=newest.recorded_at,
+                   note=newest.note)
+
+
+def to_customer(row: CustomerRow) -> Customer:
+    return Customer(
+        id=row.id, first_name=row.first_name, last_name=row.last_name,
+        account_number=row.account_number,
+        numbers=tuple(PhoneNumber(n.number, n.label) for n in row.numbers),
+        line_of_business=row.line_of_business, service_zone=row.service_zone,
+        consent=_current_consent(row.consents), last_bill_amount=row.last_bill_amount,
+        device=row.device, last_care_call=row.last_care_call, extra=dict(row.extra or {}))
+
+
+def _check_e164(number: str) -> None:
+    digits = number[1:]
+    if not (number.startswith("+") and digits.isdigit() and 8 <= len(digits) <= 15):
+        raise ValueError(f"{number!r} is not an E.164 number (+ and 8 to 15 digits)")
+
+
+def _consent_values(customer_id: str, consent: Consent) -> dict[str, Any]:
+    return {"customer_id": customer_id, "window_start": consent.start,
+            "window_end": consent.end, "recorded_by": consent.recorded_by,
+            "recorded_at": consent.recorded_at, "note": consent.note}
+
+
+def _chunks(items: Iterable[Customer]) -> Iterator[list[Customer]]:
+    it = iter(items)
+    while chunk := list(islice(it, _BATCH)):
+        yield chunk
+
+
+class SqlCustomerRepository:
+    """Owned by the unit of work (and so the thread) that made it."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _load(self) -> Any:
+        return (select(CustomerRow)
+                .options(selectinload(CustomerRow.numbers), selectinload(CustomerRow.consents))
+                .execution_options(populate_existing=True))
+
+    @translated
+    def search(self, text: str, limit: int = 50) -> list[Customer]:
+        plan = plan_search(text)
+        if plan.empty or limit <= 0:
+            return []
+        # Each probe is an index range scan cut at `limit`; their union is small, so sorting it
+        # by name costs nothing however many customers there are.
+        probes: list[Any] = []
+
+        def probe(id_column: Any, key: InstrumentedAttribute[str], prefix: str) -> None:
+            probes.append(select(id_column.label("id")).where(_in_range(key, prefix))
+                          .order_by(key).limit(limit).subquery())
+
+        if plan.name_prefix:
+            probe(CustomerRow.id, CustomerRow.name_key, plan.name_prefix)
+            probe(CustomerRow.id, CustomerRow.name_rev_key, plan.name_prefix)
+        if plan.account_prefix:
+            probe(CustomerRow.id, CustomerRow.account_key, plan.account_prefix)
+        for prefix in plan.number_prefixes:
+            probe(CustomerNumberRow.customer_id, CustomerNumberRow.e164_digits, prefix)
+            probe(CustomerNumberRow.customer_id, CustomerNumberRow.national_digits, prefix)
+        if plan.reversed_suffix:
+            probe(CustomerNumberRow.customer_id, CustomerNumberRow.reversed_digits,
+                  plan.reversed_suffix)
+        ids = union(*(select(p.c.id) for p in probes))
+        stmt = (self._load().where(CustomerRow.id.in_(ids))
+                .order_by(CustomerRow.name_rev_key, CustomerRow.id).limit(limit))
+        return [to_customer(row) for row in self._session.scalars(stmt)]
+
+    @translated
+    def get(self, customer_id: str) -> Customer | None:
+        row = self._session.scalars(self._load().where(CustomerRow.id == customer_id)).first()
+        return to_customer(row) if row is not None else None
+
+    def add(self, customer: Customer) -> None:
+        self.add_many([customer])
+
+    @translated
+    def add_many(self, customers: Iterable[Customer]) -> None:
+        for chunk in _chunks(customers):
+            rows: list[dict[str, Any]] = []
+            numbers: list[dict[str, Any]] = []
+            consents: list[dict[str, Any]] = []
+            for c in chunk:
+                name_key, name_rev_key = name_keys(c.first_name, c.last_name)
+                rows.append({
+                    "id": c.id, "first_name": c.first_name, "last_name": c.last_name,
+                    "account_number": c.account_number, "line_of_business": c.line_of_business,
+                    "service_zone": c.service_zone, "last_bill_amount": c.last_bill_amount,
+                    "device": c.device, "last_care_call": c.last_care_call,
+                    "extra": dict(c.extra), "name_key": name_key, "name_rev_key": name_rev_key,
+                    "account_key": account_key(c.account_number)})
+                for position, phone in enumerate(c.numbers):
+                    _check_e164(phone.number)
+                    keys = number_keys(phone.number)
+                    numbers.append({
+                        "customer_id": c.id, "position": position, "number": phone.number,
+                        "label": phone.label, "e164_digits": keys.e164_digits,
+                        "national_digits": keys.national_digits,
+                        "reversed_digits": keys.reversed_digits})
+                if c.consent is not None:
+                    consents.append(_consent_values(c.id, c.consent))
+            self._session.execute(insert(CustomerRow), rows)
+            if numbers:
+                self._session.execute(insert(CustomerNumberRow), numbers)
+            if consents:
+                self._session.execute(insert(ConsentRow), consents)
+
+    @translated
+    def count(self) -> int:
+        return self._session.scalar(select(func.count()).select_from(CustomerRow)) or 0
+
+    @translated
+    def set_service_zone(self, customer_id: str, zone: str | None, by: str, at: datetime) -> None:
+        if zone is not None:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{zone!r} is not a known IANA time zone") from exc
+        result = self._session.execute(
+            update(CustomerRow).where(CustomerRow.id == customer_id)
+            .values(service_zone=zone, service_zone_set_by=by, service_zone_set_at=at)
+            .execution_options(synchronize_session=False))
+        if rowcount(result) == 0:
+            raise NotFound(f"No customer {customer_id} in the records.")
+
+    def _require(self, customer_id: str) -> None:
+        if self._session.scalar(select(CustomerRow.id).where(CustomerRow.id == customer_id)) \
+                is None:
+            raise NotFound(f"No customer {customer_id} in the records.")
+
+    @translated
+    def record_consent(self, customer_id: str, consent: Consent) -> None:
+        self._require(customer_id)
+        self._session.execute(insert(ConsentRow).values(**_consent_values(customer_id, consent)))
+
+    @translated
+    def revoke_consent(self, customer_id: str, by: str, at: datetime) -> None:
+        self._require(customer_id)
+        newest = self._session.execute(
+            select(ConsentRow.id, ConsentRow.revoked_at)
+            .where(ConsentRow.customer_id == customer_id)
+            .order_by(ConsentRow.recorded_at.desc(), ConsentRow.id.desc()).limit(1)).first()
+        if newest is None or newest.revoked_at is not None:
+            return
+        self._session.execute(update(ConsentRow).where(ConsentRow.id == newest.id)
+                              .values(revoked_by=by, revoked_at=at)
+                              .execution_options(synchronize_session=False))
+
+    @translated
+    def contact_history(self, customer_id: str) -> ContactHistory:
+        last = self._session.execute(
+            select(CallRow.dialed_at, CallRow.connected_at)
+            .where(CallRow.customer_id == customer_id, _conversation())
+            .order_by(CallRow.dialed_at.desc()).limit(1)).first()
+        unanswered = _no_conversation()
+        if last is not None:
+            unanswered = and_(unanswered, CallRow.dialed_at > last.dialed_at)
+        # Both from the (customer_id, dialed_at) index in one pass.
+        attempts, last_attempt_at = self._session.execute(
+            select(func.count(case((unanswered, 1))), func.max(CallRow.dialed_at))
+            .where(CallRow.customer_id == customer_id)).one()
+        if last is None:
+            return ContactHistory(spoke_before=False, unanswered_attempts=attempts,
+                                  last_attempt_at=last_attempt_at)
+        return ContactHistory(spoke_before=True, unanswered_attempts=attempts,
+                              last_conversation_at=last.connected_at or last.dialed_at,
+                              last_attempt_at=last_attempt_at)

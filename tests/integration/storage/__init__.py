@@ -1,0 +1,1 @@
+"""Storage integration tests: real SQLite files and a real PostgreSQL server, never mocks."""

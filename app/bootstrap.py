@@ -118,9 +118,7 @@ class AppGraph:
         finally:
             if self.demo_line is not None:
                 self.demo_line.stop()
-            closer = getattr(self.store, "close", None)
-            if callable(closer):
-                closer()
+            self.store.close()
 
 
 def _agent(settings: Settings, demo: bool) -> Agent:

@@ -27,7 +27,7 @@ from app.policy.obligations import RecordFacts, closure_blockers
 from app.policy.pack import PolicyPack
 from app.policy.sensitive import find_sensitive
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
-from app.ports.store import Notification, Store
+from app.ports.store import Notification, Store, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,11 @@ class Desk:
     # -- customers -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 50) -> list[Customer]:
-        with self._store.unit_of_work() as uow:
+        with self._store.unit_of_work(read_only=True) as uow:
             return uow.customers.search(text, limit)
 
     def card(self, customer_id: str) -> CustomerCard:
-        with self._store.unit_of_work() as uow:
+        with self._store.unit_of_work(read_only=True) as uow:
             customer = uow.customers.get(customer_id)
             if customer is None:
                 raise CallwiseError("That customer no longer exists in the record store.")
@@ -91,17 +91,17 @@ class Desk:
 
     # -- the dial gate -------------------------------------------------------------------------
 
-    def _facts(self, uow: object, customer: Customer, number: str, context: CallContext,
+    def _facts(self, uow: UnitOfWork, customer: Customer, number: str, context: CallContext,
                now: datetime) -> DialFacts:
-        history: ContactHistory = uow.customers.contact_history(customer.id)  # type: ignore[attr-defined]
+        history = uow.customers.contact_history(customer.id)
         since = now - NOTIFICATION_VALID_FOR
         if history.last_attempt_at is not None and history.last_attempt_at > since:
             since = history.last_attempt_at
         sent_template: NotificationTemplate | None = None
         for template in NotificationTemplate:
-            if uow.notifications.last_sent(customer.id, template.value, since) is not None:  # type: ignore[attr-defined]
+            if uow.notifications.last_sent(customer.id, template.value, since) is not None:
                 sent_template = template
-        email_sent = uow.notifications.last_sent(customer.id, "sa_email", since) is not None  # type: ignore[attr-defined]
+        email_sent = uow.notifications.last_sent(customer.id, "sa_email", since) is not None
         consent = customer.consent
         return DialFacts(
             team=self._agent.team, state=self._agent.state,
@@ -117,7 +117,7 @@ class Desk:
 
     def verdict(self, customer_id: str, number: str, context: CallContext) -> Verdict:
         now = self._clock.now()
-        with self._store.unit_of_work() as uow:
+        with self._store.unit_of_work(read_only=True) as uow:
             customer = uow.customers.get(customer_id)
             if customer is None:
                 raise CallwiseError("That customer no longer exists in the record store.")

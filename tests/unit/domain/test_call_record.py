@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from app.domain.enums import CallOrigin, CallOutcome, CallReason
 from app.domain.errors import InvalidTransition, RecordIncomplete
 from app.domain.memo import Memo, PaymentTopic
 
-T0 = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 
 
 def record() -> CallRecord:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 import platformdirs
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import bootstrap
@@ -48,7 +48,22 @@ def setup_logging(log_dir: Path | None = None) -> Path:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.ERROR)  # the terminal shows only what someone must act on
     root.addHandler(console)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    route_qt_messages()
     return path
+
+
+def route_qt_messages() -> None:
+    """Qt's own warnings go to our log (the terminal shows only what someone must act on)."""
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
 
 
 def install_crash_handler(log_path: Path) -> None:

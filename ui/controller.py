@@ -222,8 +222,7 @@ class DeskController(QObject):
         if record is None:
             return []
         probe = CallRecord(**{**record.__dict__, "memo": memo})
-        own = probe.missing_for_close()
-        return own + [m for m in self._desk.closure_missing(probe) if m not in own]
+        return probe.missing_for_close() + self._desk.closure_missing(probe)
 
     def update_draft(self, memo: Memo) -> None:
         self._draft = memo

@@ -45,6 +45,8 @@ class MainWindow(QMainWindow):
         self.controller = controller
         c = controller
         self.setWindowTitle("Callwise — agent desktop")
+        self.setStyleSheet("QLabel#customerName { font-size: 17px; font-weight: bold; }"
+                           "QPushButton#dialButton { font-weight: bold; padding: 6px; }")
         self.resize(1366, 768)
 
         # Top bar: who I am, my state, my phone line, the policy in force.
@@ -89,8 +91,14 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.search)
         splitter.addWidget(middle)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([300, 560, 500])
         splitter.setChildrenCollapsible(False)
+        self.search.setMinimumWidth(240)
+        middle.setMinimumWidth(460)
+        self.tabs.setMinimumWidth(420)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([270, 620, 470])
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -100,10 +108,10 @@ class MainWindow(QMainWindow):
         self.setStatusBar(QStatusBar())
 
         # Keyboard-first.
-        QShortcut(QKeySequence("Ctrl+F"), self, activated=self._focus_search)
-        QShortcut(QKeySequence("Ctrl+T"), self, activated=self.state.setFocus)
-        QShortcut(QKeySequence("Alt+1"), self, activated=lambda: self.tabs.setCurrentIndex(0))
-        QShortcut(QKeySequence("Alt+2"), self, activated=lambda: self.tabs.setCurrentIndex(1))
+        QShortcut(QKeySequence("Ctrl+F"), self, self._focus_search)
+        QShortcut(QKeySequence("Ctrl+T"), self, self.state.setFocus)
+        QShortcut(QKeySequence("Alt+1"), self, lambda: self.tabs.setCurrentIndex(0))
+        QShortcut(QKeySequence("Alt+2"), self, lambda: self.tabs.setCurrentIndex(1))
 
         # Views ask; the controller announces facts; views observe.
         self.search.search_was_requested.connect(c.search)
@@ -171,6 +179,7 @@ class MainWindow(QMainWindow):
             status = (f"{record.state.label}: {record.dial_string}" if in_call else
                       f"Ended: {record.outcome.label if record.outcome else ''}")
         self.gate.set_in_call(record is not None, status)
+        self.gate.set_live(in_call)
         self.script.show_record(record)
         self._refresh_memo_check()
 
@@ -199,7 +208,9 @@ class MainWindow(QMainWindow):
 
     def _memo_changed(self, memo: Memo) -> None:
         problems = self.controller.memo_problems(memo)
-        if not problems:
+        if problems:
+            self.memo.show_saved(False, "")
+        else:
             self.controller.update_draft(memo)
         self._refresh_memo_check(memo, problems)
 

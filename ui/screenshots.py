@@ -20,25 +20,31 @@ from PySide6.QtWidgets import QApplication
 from app import bootstrap
 from app.domain.clock import FixedClock
 from app.domain.enums import AgentState, NotificationTemplate
-from ui.application import open_desktop
+from ui.application import open_desktop, route_qt_messages
 
 FIXED_NOW = datetime(2026, 11, 20, 16, 0, 5, tzinfo=UTC)  # 10:00 in Chicago
 
 
-def wait_for(signal: SignalInstance, timeout_s: float = 15.0,
-             until: Callable[[object], bool] | None = None) -> object:
+def wait_for(signal: SignalInstance, action: Callable[[], object] | None = None,
+             until: Callable[[object], bool] | None = None, timeout_s: float = 15.0) -> object:
+    """Connect first, then act, then wait: a signal fired by the action cannot be missed."""
     loop = QEventLoop()
     box: list[object] = []
 
     def got(value: object = None) -> None:
-        if until is None or until(value):
+        if not box and (until is None or until(value)):
             box.append(value)
             loop.quit()
 
     signal.connect(got)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    signal.disconnect(got)
+    try:
+        if action is not None:
+            action()
+        if not box:
+            QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+            loop.exec()
+    finally:
+        signal.disconnect(got)
     if not box:
         raise TimeoutError(f"timed out waiting for {signal}")
     return box[0]
@@ -52,6 +58,7 @@ def settle(ms: int = 300) -> None:
 
 def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
+    route_qt_messages()
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive until return
     with tempfile.TemporaryDirectory() as tmp:
         graph = bootstrap.build(demo=True, data_dir_override=tmp, clock=FixedClock(FIXED_NOW))
@@ -60,46 +67,40 @@ def main(out: Path) -> int:
         w.resize(1366, 768)
         w.show()
         try:
-            graph.start_phone()
-            c.start()
-            wait_for(c.registration_did_change, until=lambda e: bool(getattr(e, "registered", 0)))
-            wait_for(c.customers_did_load)
+            registered = lambda e: bool(getattr(e, "registered", False))  # noqa: E731
+            wait_for(c.registration_did_change, graph.start_phone, until=registered)
+            wait_for(c.customers_did_load, c.start)
             settle()
             w.grab().save(str(out / "01-search.png"))
 
-            w.search.query.setText("Honolulu")
-            wait_for(c.customers_did_load)
-            w.search.results.setCurrentRow(0)
-            wait_for(c.verdict_did_change)
-            settle()
+            def pick(text: str) -> None:
+                wait_for(c.customers_did_load, lambda: w.search.query.setText(text))
+                wait_for(c.verdict_did_change, lambda: w.search.results.setCurrentRow(0))
+                settle()
+
+            pick("Keoni")  # Honolulu: 6 a.m. there at the fixed time
             w.grab().save(str(out / "02-gate-blocked.png"))
 
-            w.search.query.setText("Chicago")
-            wait_for(c.customers_did_load)
-            w.search.results.setCurrentRow(0)
-            wait_for(c.verdict_did_change)
-            c.set_agent_state(AgentState.NOT_READY_FOLLOW_UP)
-            wait_for(c.verdict_did_change)
-            c.send_notification(NotificationTemplate.CUSTOMER_CALLBACK)
-            wait_for(c.notification_did_finish)
+            pick("Ana Garc")  # Chicago: 10 a.m.
+            wait_for(c.verdict_did_change,
+                     lambda: c.set_agent_state(AgentState.NOT_READY_FOLLOW_UP))
+            wait_for(c.notification_did_finish,
+                     lambda: c.send_notification(NotificationTemplate.CUSTOMER_CALLBACK))
             wait_for(c.verdict_did_change)
             settle()
             w.grab().save(str(out / "03-gate-open.png"))
 
-            w.gate.dial.click()
-            wait_for(c.call_did_change, until=lambda r: getattr(r, "connected_at", None) is not None)
+            connected = lambda r: getattr(r, "connected_at", None) is not None  # noqa: E731
+            wait_for(c.call_did_change, w.gate.dial.click, until=connected)
             settle()
             w.grab().save(str(out / "04-connected.png"))
 
-            w.script.verify_button.click()
-            wait_for(c.call_did_change)
+            wait_for(c.call_did_change, w.script.verify_button.click)
             settle()
             w.grab().save(str(out / "05-verified.png"))
-            w.script.notice_button.click()
-            wait_for(c.call_did_change)
+            wait_for(c.call_did_change, w.script.notice_button.click)
 
-            w.gate.hangup.click()
-            wait_for(c.call_did_end)
+            wait_for(c.call_did_end, w.gate.hangup.click)
             settle()
             w.grab().save(str(out / "06-memo-open.png"))
 
@@ -111,8 +112,7 @@ def main(out: Path) -> int:
             w.memo.pay_none.setChecked(True)
             settle()
             w.grab().save(str(out / "08-memo-complete.png"))
-            w.memo.close_button.click()
-            wait_for(c.record_did_close)
+            wait_for(c.record_did_close, w.memo.close_button.click)
             settle()
             w.grab().save(str(out / "09-record-closed.png"))
         finally:

@@ -92,4 +92,9 @@ def _run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("doctor", help="check SIP, audio, keyring and database on this machine")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    # Also accepted after the subcommand; SUPPRESS keeps the global value when absent here.
+    p.add_argument("--database", metavar="URL", default=argparse.SUPPRESS,
+                   help="record store URL to check")
+    p.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                   help="folder of the embedded database")
     p.set_defaults(func=_run)

@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 # longer ago than this: a message from yesterday does not announce today's call.
 NOTIFICATION_VALID_FOR = timedelta(hours=2)
 
+# Closing obligations the record itself already names by field: listing both would tell the agent
+# the same thing twice ("Payment topic" and "OB-PAYMENT").
+_COVERED_BY_FIELDS = {
+    "OB-PAYMENT": {"payment_topic"},
+    "OB-MEMO": {"reason", "summary", "customer_response"},
+    "OB-NOANSWER": {"voicemail_left", "no_voicemail_reason", "account_note"},
+}
+
 
 @dataclass(frozen=True)
 class CallContext:
@@ -274,12 +282,15 @@ class Desk:
         return True
 
     def closure_missing(self, record: CallRecord) -> list[str]:
+        """What the pack's closing obligations still owe, beyond the record's own missing fields."""
         facts = RecordFacts(team=self._agent.team, origin=record.origin,
                             connected=record.reached_customer,
                             recording_notice_confirmed=record.recording_notice_at is not None,
                             verified=record.verified_at is not None, memo=record.memo,
                             sa_steps_done=frozenset())
-        return closure_blockers(self._pack, facts)
+        own = set(record.missing_for_close())
+        return [rule for rule in closure_blockers(self._pack, facts)
+                if rule not in own and not (_COVERED_BY_FIELDS.get(rule, set()) & own)]
 
     def close_record(self, record_id: str, memo: Memo) -> CallRecord:
         problems = self.check_memo(memo)
@@ -292,8 +303,7 @@ class Desk:
             if record is None:
                 raise CallwiseError("That call record no longer exists.")
             record.memo = memo
-            own = record.missing_for_close()
-            record.close(now, [m for m in self.closure_missing(record) if m not in own])
+            record.close(now, self.closure_missing(record))
             uow.calls.save(record)
             if record.ticket_ref and memo.ticket_findings.strip():
                 uow.tickets.add_update(record.ticket_ref, record.id,

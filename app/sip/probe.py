@@ -11,6 +11,8 @@ from functools import cache
 
 import pjsua2 as pj
 
+from app.sip.engine import _silence_pjlib_console
+
 
 @dataclass(frozen=True)
 class StackInfo:
@@ -20,6 +22,7 @@ class StackInfo:
 
 @cache
 def probe_stack() -> StackInfo:
+    _silence_pjlib_console()
     ep = pj.Endpoint()
     ep.libCreate()
     try:

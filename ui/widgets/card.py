@@ -17,6 +17,10 @@ from app.policy.numbers import zones_for
 from app.services.desk import CustomerCard
 
 
+def _short(text: str, limit: int = 70) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _when(at: datetime | None) -> str:
     return at.strftime("%b %d, %Y %H:%M UTC") if at else "never"
 
@@ -86,7 +90,7 @@ class CustomerCardView(QFrame):
         else:
             self.consent.setText("none on record")
         lines = [f"{r.dialed_at:%b %d %H:%M} · {r.outcome.label if r.outcome else r.state.label}"
-                 + (f" · {r.memo.summary[:60]}" if r.memo.summary else "") for r in card.recent[:4]]
+                 + (f" · {_short(r.memo.summary)}" if r.memo.summary else "") for r in card.recent[:4]]
         self.recent.setText("\n".join(lines) or "none")
         self._tick()
 

@@ -107,6 +107,7 @@ class DialGateView(QWidget):
         self.dial.clicked.connect(self.dial_was_requested)
         self.hangup.clicked.connect(self.hangup_was_requested)
         self._in_call = False
+        self._live = False
         self._allowed = False
 
     def context(self) -> CallContext:
@@ -129,24 +130,31 @@ class DialGateView(QWidget):
             mark.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: bold;")
             mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
             mark.setAccessibleName(f"{rule.id} {spoken}")
-            reason_colour = colour if rule.outcome.value == "block" else "palette(text)"
-            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>"
-                          f"<span style='color:{reason_colour}'>{rule.reason}</span>")
+            reason = (f"<span style='color:{colour}'>{rule.reason}</span>"
+                      if rule.outcome.value == "block" else rule.reason)
+            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>{reason}")
             text.setWordWrap(True)
             text.setToolTip(f"Policy: {rule.source}")
             text.setAccessibleName(f"{rule.id}: {rule.reason}")
             text.setObjectName(f"rule-{rule.id}")
-            self._rows_layout.addWidget(mark, row, 0)
-            self._rows_layout.addWidget(text, row, 1)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 0, 0, 0)
+            cell_layout.setSpacing(2)
+            cell_layout.addWidget(text)
             if rule.outcome.value == "block" and rule.action is not None:
-                fix = QPushButton(rule.action.label)
+                fix = QPushButton(f"→ {rule.action.label}")
                 fix.setObjectName(f"fix-{rule.id}")
                 fix.setAccessibleName(f"Fix {rule.id}: {rule.action.label}")
                 fix.clicked.connect(lambda _=False, a=rule.action: self.action_was_requested.emit(a))
-                self._rows_layout.addWidget(fix, row, 2, Qt.AlignmentFlag.AlignTop)
+                cell_layout.addWidget(fix, 0, Qt.AlignmentFlag.AlignLeft)
+            self._rows_layout.addWidget(mark, row, 0)
+            self._rows_layout.addWidget(cell, row, 1)
         self._rows_layout.setRowStretch(len(verdict.rules), 1)
         self._allowed = verdict.allowed
-        if verdict.allowed:
+        if self._in_call:
+            pass  # the summary keeps saying the gate is for the next call
+        elif verdict.allowed:
             self.summary.setText(f"✔ All checks pass. Dial string {verdict.dial_string}.")
             self.summary.setStyleSheet("color: #1b7f3b; font-weight: bold;")
         else:
@@ -156,11 +164,24 @@ class DialGateView(QWidget):
             self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
         self._update_buttons()
 
+    def set_live(self, live: bool) -> None:
+        """The SIP call itself is up (dialling, ringing or connected): only then can it be hung up."""
+        self._live = live
+        self._update_buttons()
+
     def set_in_call(self, in_call: bool, status: str = "") -> None:
+        """While a record is open the checklist describes the next call, not this one: dim it."""
         self._in_call = in_call
         self.call_status.setText(status)
+        self._rows.setEnabled(not in_call)
+        for w in (self.origin, self.reason, self.directed, self.ticket):
+            w.setEnabled(not in_call)
+        if in_call:
+            self.summary.setText("A call record is open: the gate applies to the next call, once "
+                                 "this record is closed.")
+            self.summary.setStyleSheet("color: palette(text); font-weight: bold;")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         self.dial.setEnabled(self._allowed and not self._in_call)
-        self.hangup.setEnabled(self._in_call)
+        self.hangup.setEnabled(self._in_call and self._live)

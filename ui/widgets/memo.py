@@ -106,6 +106,7 @@ class MemoForm(QGroupBox):
         layout.addLayout(self.form)
         layout.addWidget(self.problems)
         layout.addWidget(self.missing)
+        layout.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.saved, 1)
         bottom.addWidget(self.close_button)
@@ -176,5 +177,4 @@ class MemoForm(QGroupBox):
         self.close_button.setEnabled(in_wrap_up and not problems and not missing)
 
     def show_saved(self, ok: bool, when: str) -> None:
-        self.saved.setText(f"Draft saved {when}" if ok else
-                           "Draft NOT saved: remove the highlighted text first")
+        self.saved.setText(f"Draft saved {when}" if ok else "Draft not saved (see above)")

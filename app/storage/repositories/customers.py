@@ -93,8 +93,11 @@ class SqlCustomerRepository:
     @translated
     def search(self, text: str, limit: int = 50) -> list[Customer]:
         plan = plan_search(text)
-        if plan.empty or limit <= 0:
+        if limit <= 0:
             return []
+        if plan.empty:  # nothing typed yet: the first page by name, so the list is never blank
+            stmt = self._load().order_by(CustomerRow.name_rev_key, CustomerRow.id).limit(limit)
+            return [to_customer(row) for row in self._session.scalars(stmt)]
         # Each probe is an index range scan cut at `limit`; their union is small, so sorting it
         # by name costs nothing however many customers there are.
         probes: list[Any] = []

@@ -1,0 +1,1127 @@
+"""The softphone engine: pjsua2 owned by one thread, driven by a command queue.
+
+Threading (the rule every line here follows): `SipPhone`'s public methods may be called from
+any thread; they put a closure on a queue and return. One owner thread, started by `start()`,
+creates the pjsua2 Endpoint (threadCnt=0, media threadCnt=0, so pjsip never runs a worker of
+its own and every callback arrives on the owner thread), drains the queue, fires its timers and
+polls pjsip with `libHandleEvents`. Every pjsua2 object (Endpoint, Account, Call, Buddy) is
+created, used and deleted on that thread, and Calls are deleted only after DISCONNECTED, on the
+next loop iteration, never inside their own callback and never after `libDestroy` (pjproject
+2.15.1 asserts in `pjsua_call_set_user_data` when a Call outlives the library).
+
+Events are the frozen dataclasses of `app.ports.phone`, delivered to subscribers on the owner
+thread; subscribers must hand them to their own thread (the UI re-emits them as Qt signals).
+pjsua2's Endpoint is a process singleton, so one SipPhone runs at a time per process.
+
+pjsip has no cross-thread wake-up, so a command wakes the owner thread by sending a CRLF
+keep-alive (which pjsip ignores, RFC 5626 section 3.5.1) to the engine's own UDP transport; with a
+TCP or TLS transport there is no UDP socket to poke and the loop polls every 2 ms instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import heapq
+import itertools
+import logging
+import queue
+import re
+import socket
+import ssl
+import threading
+import time
+import traceback
+import uuid
+import weakref
+from collections import deque
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pjsua2 as pj
+
+from app.domain.enums import CallOutcome
+from app.ports.phone import (
+    CallEnded,
+    CallPhase,
+    CallProgressed,
+    IncomingCall,
+    MessageResult,
+    PhoneEvent,
+    PhoneFailed,
+    RegistrationChanged,
+    SipAccountConfig,
+    Transport,
+)
+from app.sip.backoff import Backoff
+from app.sip.outcomes import call_end_reason, call_outcome, registration_reason
+
+log = logging.getLogger(__name__)
+_pjsip_log = logging.getLogger("app.sip.pjsip")
+
+_DTMF = re.compile(r"[0-9A-Da-d*#]{1,64}")
+_WAKE = b"\r\n\r\n"
+_POLL_MS_WITH_WAKE = 20
+_POLL_MS_WITHOUT_WAKE = 2
+_WATCHDOG_S = 1.0
+_EXTRA_CALL_SLOTS = 2  # room for calls we only accept in order to reject them
+# pjsip's select() ioqueue has 64 slots for every socket (SIP transports and 2 per call for
+# RTP/RTCP), and a closed socket's slot stays busy for 500 ms. An INVITE flood whose calls
+# are created and rejected at once exhausts it and pjlib asserts (pjproject 2.15.1). So an
+# inbound call we end before it connected lives at least this long, which bounds the churn
+# to slots/1 s, and the call slots are capped: 16 calls * 2 sockets, plus 16 * 2 closing,
+# leaves room for the transports.
+_MIN_INBOUND_LIFETIME_S = 1.0
+_MAX_PJSUA_CALLS = 16
+# The same budget for calls we place: live calls plus calls ended less than _SLOT_REUSE_S
+# ago may not exceed _CALL_SOCKET_BUDGET, or the next dial waits (only machine-speed dialling,
+# a benchmark or a script, ever meets this; 24 calls = 48 sockets + transports < 64).
+_SLOT_REUSE_S = 0.6
+_CALL_SOCKET_BUDGET = 24
+
+
+class _EndpointSlot:
+    """pjsua2's Endpoint is a process singleton, and constructing a second one throws a C++
+    exception that SWIG lets escape (std::terminate). One SipPhone at a time holds the slot,
+    from `start()` until its owner thread has destroyed the library."""
+
+    _lock = threading.Lock()
+    _held = False
+
+    @classmethod
+    def take(cls) -> None:
+        with cls._lock:
+            if cls._held:
+                raise RuntimeError(
+                    "another SipPhone is running in this process; shut it down first"
+                )
+            cls._held = True
+
+    @classmethod
+    def release(cls) -> None:
+        with cls._lock:
+            cls._held = False
+
+
+def _log_failure(message: str, *args: object) -> None:
+    """log.exception without the live traceback: a log record that keeps frames (pytest's
+    capture, a memory handler) would keep their pjsua2 objects alive past libDestroy."""
+    log.error(message + "\n%s", *args, traceback.format_exc())
+
+
+def _silence_pjlib_console() -> None:
+    """Set pjlib's log level to 0 before `libCreate`.
+
+    pjlib logs to stdout while `libCreate` runs, before `libInit` installs our writer, and
+    pjsua2 offers no hook that early; the extension exports `pj_log_set_level`, so call it.
+    """
+    try:
+        import pjsua2.pjsua2 as bindings
+
+        ctypes.CDLL(bindings._pjsua2.__file__).pj_log_set_level(0)
+    except (ImportError, OSError, AttributeError):  # a future wheel may hide the symbol
+        log.debug("could not pre-silence pjlib; it may print while starting", exc_info=True)
+
+
+class _LogBridge(pj.LogWriter):  # type: ignore[misc]
+    """Routes pjsip's log into Python logging at low levels (it would print to stdout).
+
+    Called on whichever thread pjsip logs from; it only touches `logging`, which is thread-safe.
+    """
+
+    def write(self, entry: Any) -> None:
+        try:
+            level = logging.INFO if entry.level <= 1 else logging.DEBUG
+            if _pjsip_log.isEnabledFor(level):
+                _pjsip_log.log(level, "%s", str(entry.msg).rstrip())
+        except Exception:  # a log line is never worth a crash in C++
+            pass
+
+
+class _Endpoint(pj.Endpoint):  # type: ignore[misc]
+    """The pjsua2 Endpoint (a process singleton), created and destroyed on the owner thread."""
+
+    def __init__(self, engine: SipPhone) -> None:
+        super().__init__()
+        self._engine = engine
+
+    def onTransportState(self, prm: Any) -> None:
+        self._engine._guard(self._engine._on_transport_state, prm.tlsInfo)
+
+
+class _Account(pj.Account):  # type: ignore[misc]
+    """pjsua2 account whose callbacks forward to the engine (owner thread only)."""
+
+    def __init__(self, engine: SipPhone) -> None:
+        super().__init__()
+        self._engine = engine
+
+    def onRegState(self, prm: Any) -> None:
+        self._engine._guard(self._engine._on_reg_state, prm.code, prm.reason, prm.expiration)
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self._engine._guard(self._engine._on_incoming_call, prm.callId, prm.rdata.srcAddress)
+
+    def onIncomingSubscribe(self, prm: Any) -> None:
+        # pjsua accepts presence SUBSCRIBE by default, which would publish the agent's status
+        # to anyone who asks; nothing in Callwise needs presence, so refuse it.
+        try:
+            prm.code = 403
+            prm.reason = "Presence not offered"
+            log.info("refused presence SUBSCRIBE from %s", prm.fromUri)
+        except Exception:
+            _log_failure("while refusing SUBSCRIBE")
+
+    def onInstantMessage(self, prm: Any) -> None:
+        with contextlib.suppress(Exception):
+            log.info("ignored incoming MESSAGE from %s", prm.fromUri)
+
+    def onInstantMessageStatus(self, prm: Any) -> None:
+        self._engine._guard(
+            self._engine._on_message_status, prm.toUri, prm.msgBody, prm.code, prm.reason
+        )
+
+
+class _Call(pj.Call):  # type: ignore[misc]
+    """pjsua2 call whose callbacks forward to the engine (owner thread only).
+
+    Owned by the engine's `_Leg`; deleted by dropping the last reference on the owner thread.
+    """
+
+    def __init__(self, engine: SipPhone, account: _Account, call_id: int | None = None) -> None:
+        if call_id is None:
+            super().__init__(account)
+        else:
+            super().__init__(account, call_id)
+        self._engine = engine
+        self.leg: _Leg | None = None
+        engine._live_calls.add(self)
+
+    def onCallState(self, prm: Any) -> None:
+        self._engine._guard(self._engine._on_call_state, self)
+
+    def onCallMediaState(self, prm: Any) -> None:
+        self._engine._guard(self._engine._on_call_media_state, self)
+
+    def onCallTransferRequest(self, prm: Any) -> None:
+        # An agent's call must not be moved elsewhere by the far end (REFER).
+        try:
+            prm.statusCode = 603
+        except Exception:
+            _log_failure("while refusing REFER")
+
+    def onCallReplaceRequest(self, prm: Any) -> None:
+        try:
+            prm.statusCode = 603
+            prm.reason = "Replaces not allowed"
+        except Exception:
+            _log_failure("while refusing INVITE with Replaces")
+
+
+@dataclass(eq=False)
+class _Leg:
+    """One INVITE session as the owner thread tracks it."""
+
+    ref: str
+    call: _Call
+    inbound: bool
+    announced: bool = True  # False: rejected before the app ever heard of it
+    connected: bool = False
+    ringing: bool = False
+    local_hangup: bool = False
+    media_timeout: bool = False
+    held: bool = False
+    ended: bool = False
+    phases: set[CallPhase] = field(default_factory=set)
+    answer_timer: int | None = None
+    created_at: float = 0.0
+    hangup_pending: bool = False  # an inbound reject waits for _MIN_INBOUND_LIFETIME_S
+    rx_packets: int = -1
+    rx_changed_at: float = 0.0
+
+
+class SipPhone:
+    """`app.ports.phone.Phone` on pjsua2. Thread-safe, non-blocking except `shutdown`.
+
+    bind_host: address the SIP and RTP sockets bind to ("0.0.0.0" for every interface).
+    media_timeout_s: a connected, un-held call that receives no RTP for this long is hung up
+        and reported DROPPED (pjsua has no RTP timeout of its own).
+    answer_timeout_s: an incoming call not answered by the app in time is rejected with 480.
+    trusted_hosts: where an incoming INVITE may come from, as "host" (any port) or
+        "host:port"; None means the registrar's and proxy's host:port, ("*",) means anyone.
+        Anything else is refused with 403 before the app hears of it.
+    pj_log_level: pjsip's own log level (routed to the "app.sip.pjsip" logger); 4+ logs SIP
+        messages.
+    nameservers: DNS server IP addresses (port 53) for pjsip's own asynchronous resolver; empty
+        means the system resolver, which blocks the owner thread while it looks a name up.
+    clock: monotonic seconds, injected so timers can be reasoned about in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        bind_host: str = "127.0.0.1",
+        media_timeout_s: float = 20.0,
+        answer_timeout_s: float = 45.0,
+        trusted_hosts: Collection[str] | None = None,
+        pj_log_level: int = 3,
+        nameservers: Sequence[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bind_host = bind_host
+        self._media_timeout_s = media_timeout_s
+        self._answer_timeout_s = answer_timeout_s
+        self._trusted_config = None if trusted_hosts is None else frozenset(trusted_hosts)
+        self._pj_log_level = pj_log_level
+        self._nameservers = tuple(nameservers)
+        self._clock = clock
+
+        # Shared between threads (guarded by _lock or thread-safe by construction).
+        self._lock = threading.Lock()
+        self._subscribers: tuple[Callable[[PhoneEvent], None], ...] = ()
+        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self._closing = False
+        self._wake_sock: socket.socket | None = None
+        self._wake_addr: tuple[str, int] | None = None
+        self._live_refs: set[str] = set()
+
+        # Owner thread only.
+        self._ep: Any = None
+        self._log_bridge: _LogBridge | None = None
+        self._acc: _Account | None = None
+        self._account: SipAccountConfig | None = None
+        self._trusted: frozenset[tuple[str, int | None]] = frozenset()
+        self._calls: dict[str, _Leg] = {}  # the only owner of live Calls
+        self._deferred_dials: dict[str, str] = {}  # ref -> uri waiting for socket slots
+        self._released_at: deque[float] = deque()  # when recent calls ended (socket budget)
+        self._live_calls: weakref.WeakSet[_Call] = weakref.WeakSet()
+        self._graveyard: list[Any] = []
+        self._timers: list[tuple[float, int, Callable[[], None]]] = []
+        self._cancelled_timers: set[int] = set()
+        self._timer_seq = itertools.count()
+        self._reject_seq = itertools.count()
+        self._backoff = Backoff(5, 300)
+        self._retry_timer: int | None = None
+        self._tls_rejected = ""  # verify messages of the last failed TLS handshake
+        self._unregister_done = False
+        self._pending_messages: dict[tuple[str, str], deque[str]] = {}
+        self._watchdog_timer: int | None = None
+        self._in_incoming_call = False
+        self._untrusted_seen = 0
+        self._untrusted_logged_at = float("-inf")
+        self._done = False
+
+    # ----------------------------------------------------------------- public, any thread
+
+    def subscribe(self, callback: Callable[[PhoneEvent], None]) -> None:
+        with self._lock:
+            self._subscribers = (*self._subscribers, callback)
+
+    def start(self, account: SipAccountConfig) -> None:
+        """Start the owner thread; registration results arrive as `RegistrationChanged`."""
+        with self._lock:
+            if self._thread is not None:
+                raise RuntimeError("SipPhone.start() may be called once; make a new SipPhone")
+            _EndpointSlot.take()
+            self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self._wake_sock.setblocking(False)
+            self._thread = threading.Thread(
+                target=self._run, args=(account,), name="sip-owner", daemon=True
+            )
+            self._thread.start()
+
+    def dial(self, ref: str, uri: str) -> None:
+        """Place a call; `ref` names it in every event. A ref still in use raises ValueError."""
+        with self._lock:
+            if ref in self._live_refs:
+                raise ValueError(f"call ref {ref!r} is already in use")
+            self._live_refs.add(ref)
+        self._post(lambda: self._do_dial(ref, uri))
+
+    def answer(self, ref: str) -> None:
+        self._post(lambda: self._do_answer(ref))
+
+    def hangup(self, ref: str) -> None:
+        self._post(lambda: self._do_hangup(ref))
+
+    def hold(self, ref: str) -> None:
+        self._post(lambda: self._do_hold(ref, hold=True))
+
+    def unhold(self, ref: str) -> None:
+        self._post(lambda: self._do_hold(ref, hold=False))
+
+    def send_dtmf(self, ref: str, digits: str) -> None:
+        self._post(lambda: self._do_dtmf(ref, digits))
+
+    def send_message(self, ref: str, uri: str, text: str) -> None:
+        self._post(lambda: self._do_message(ref, uri, text))
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Block until the owner thread hung up, unregistered and destroyed the library.
+
+        Order, fixed: hang up every call, wait for DISCONNECTED, delete the Calls, unregister,
+        delete the account, `libDestroy`. Called from the owner thread itself (a subscriber),
+        it only schedules the shutdown, since waiting there would wait for itself.
+        """
+        with self._lock:
+            thread = self._thread
+            first = not self._closing
+            self._closing = True
+        if thread is None:
+            return
+        if first:
+            deadline = self._clock() + max(0.5, timeout_s - 0.5)
+            self._commands.put(lambda: self._do_shutdown(deadline))
+            self._wake()
+        if threading.current_thread() is thread:
+            return
+        if not self._stopped.wait(timeout_s + 2.0):
+            log.error("SIP owner thread did not stop within %.1f s", timeout_s + 2.0)
+        thread.join(timeout=1.0)
+        if self._wake_sock is not None:
+            self._wake_sock.close()
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _post(self, command: Callable[[], None]) -> None:
+        if self._closing:
+            log.warning("SIP command ignored: the phone is shutting down")
+            return
+        self._commands.put(command)
+        self._wake()
+
+    def _wake(self) -> None:
+        addr, sock = self._wake_addr, self._wake_sock
+        if addr is None or sock is None or threading.current_thread() is self._thread:
+            return
+        # A full socket buffer already means the loop has something to read.
+        with contextlib.suppress(OSError):
+            sock.sendto(_WAKE, addr)
+
+    def _emit(self, event: PhoneEvent) -> None:
+        for callback in self._subscribers:
+            try:
+                callback(event)
+            except Exception:
+                _log_failure("phone event subscriber failed on %r", event)
+
+    def _guard(self, fn: Callable[..., None], *args: Any) -> None:
+        """Run a pjsua2 callback body; an exception escaping into C++ would abort."""
+        try:
+            fn(*args)
+        except Exception:
+            _log_failure("error in SIP callback %s", getattr(fn, "__name__", fn))
+
+    def _schedule(self, delay_s: float, fn: Callable[[], None]) -> int:
+        token = next(self._timer_seq)
+        heapq.heappush(self._timers, (self._clock() + delay_s, token, fn))
+        return token
+
+    def _cancel(self, token: int | None) -> None:
+        if token is not None:
+            self._cancelled_timers.add(token)
+
+    def _run_due_timers(self) -> None:
+        now = self._clock()
+        while self._timers and self._timers[0][0] <= now:
+            _, token, fn = heapq.heappop(self._timers)
+            if token in self._cancelled_timers:
+                self._cancelled_timers.discard(token)
+                continue
+            self._guard(fn)
+
+    def _poll_ms(self) -> int:
+        ms = _POLL_MS_WITH_WAKE if self._wake_addr is not None else _POLL_MS_WITHOUT_WAKE
+        if self._timers:
+            until = (self._timers[0][0] - self._clock()) * 1000.0
+            ms = max(0, min(ms, int(until) + 1))
+        return ms
+
+    def _drain_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self._guard(command)
+
+    def _pump(self, ms: int) -> None:
+        self._ep.libHandleEvents(ms)
+        # Calls that reached DISCONNECTED during the poll die here, outside their callbacks.
+        self._graveyard.clear()
+
+    # ----------------------------------------------------------------- owner thread: life
+
+    def _run(self, account: SipAccountConfig) -> None:
+        try:
+            self._init_lib(account)
+        except Exception as exc:
+            _log_failure("SIP engine could not start")
+            self._emit(PhoneFailed(f"SIP engine could not start: {_error_text(exc)}"))
+            self._teardown()
+            _EndpointSlot.release()
+            self._stopped.set()
+            return
+        try:
+            while not self._done:
+                self._drain_commands()
+                self._run_due_timers()
+                if self._done:
+                    break
+                self._pump(self._poll_ms())
+        except Exception as exc:
+            _log_failure("SIP owner loop died")
+            self._emit(PhoneFailed(f"SIP engine stopped: {_error_text(exc)}"))
+            self._teardown()
+        finally:
+            _EndpointSlot.release()
+            self._stopped.set()
+
+    def _init_lib(self, account: SipAccountConfig) -> None:
+        self._account = account
+        self._backoff = Backoff(account.retry_min_s, account.retry_max_s)
+        _silence_pjlib_console()
+        # Only attributes hold pjsua2 objects here: a local would live on in the traceback of
+        # a failed start, and an Endpoint outliving libDestroy blocks the next one.
+        self._ep = _Endpoint(self)
+        self._ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = False
+        cfg.uaConfig.maxCalls = min(_MAX_PJSUA_CALLS, max(1, account.max_calls) + _EXTRA_CALL_SLOTS)
+        cfg.uaConfig.userAgent = account.user_agent
+        for server in self._nameservers:
+            cfg.uaConfig.nameserver.append(server)
+        cfg.medConfig.threadCnt = 0  # RTP is polled by libHandleEvents on this thread too
+        cfg.medConfig.noVad = True  # keep RTP flowing through silence: peers watch for it
+        self._log_bridge = _LogBridge()
+        cfg.logConfig.writer = self._log_bridge
+        # pjsua hands the writer only lines at or below consoleLevel, and the writer replaces
+        # the console entirely: this is what keeps pjsip off stdout.
+        cfg.logConfig.consoleLevel = self._pj_log_level
+        cfg.logConfig.level = self._pj_log_level
+        cfg.logConfig.msgLogging = 1 if self._pj_log_level >= 4 else 0
+        cfg.logConfig.decor = pj.PJ_LOG_HAS_SENDER
+        self._ep.libInit(cfg)
+        if account.null_audio:
+            self._ep.audDevManager().setNullDev()
+        transport_id = self._create_transport(account)
+        self._ep.libStart()
+        self._trusted = self._trusted_sources(account)
+        self._create_account(account, transport_id)
+
+    def _create_transport(self, account: SipAccountConfig) -> int:
+        tc = pj.TransportConfig()
+        tc.port = account.local_port
+        tc.boundAddress = self._bind_host
+        if account.transport is Transport.TLS:
+            tls = tc.tlsConfig
+            # TLS 1.2 only: pjsip's default also offers 1.0/1.1. The bundled OpenSSL (1.0.2)
+            # has no 1.3, so naming 1.3 here would only fail the handshake.
+            tls.method = pj.PJSIP_TLSV1_2_METHOD
+            tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2
+            tls.verifyServer = account.tls_verify_server
+            ca_file = account.tls_ca_file or ssl.get_default_verify_paths().cafile
+            if ca_file:
+                tls.CaListFile = ca_file
+            tls.msecTimeout = 5000
+        kind = {
+            Transport.UDP: pj.PJSIP_TRANSPORT_UDP,
+            Transport.TCP: pj.PJSIP_TRANSPORT_TCP,
+            Transport.TLS: pj.PJSIP_TRANSPORT_TLS,
+        }[account.transport]
+        transport_id: int = self._ep.transportCreate(kind, tc)
+        if account.transport is Transport.UDP:
+            port = int(str(self._ep.transportGetInfo(transport_id).localName).rsplit(":", 1)[1])
+            host = self._bind_host if self._bind_host not in ("", "0.0.0.0") else "127.0.0.1"
+            self._wake_addr = (host, port)
+        return transport_id
+
+    def _trusted_sources(self, account: SipAccountConfig) -> frozenset[tuple[str, int | None]]:
+        """(address, port) pairs an INVITE may come from; port None matches any port.
+
+        The port counts as well as the address: a proxy and other SIP endpoints can share one
+        host (on loopback in the tests, on one server in a small site), and only the proxy's
+        own socket is trusted.
+        """
+        if self._trusted_config is not None:
+            entries = [_split_host_port(entry) for entry in self._trusted_config]
+        else:
+            default_port = 5061 if account.transport is Transport.TLS else 5060
+            entries = []
+            for uri in (account.registrar, account.proxy):
+                if uri:
+                    host, port = _split_host_port(_uri_hostport(uri))
+                    entries.append((host, port or default_port))
+        trusted: set[tuple[str, int | None]] = set()
+        for host, port in entries:
+            trusted.add((host, port))
+            if host == "*":
+                continue
+            try:
+                for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_UDP):
+                    trusted.add((str(info[4][0]), port))
+            except OSError:
+                log.warning("could not resolve %s; calls from it are refused", host)
+        return frozenset(trusted)
+
+    def _create_account(self, account: SipAccountConfig, transport_id: int) -> None:
+        ac = pj.AccountConfig()
+        ac.idUri = f"sip:{account.username}@{account.domain}"
+        reg = ac.regConfig
+        reg.registrarUri = _with_transport(account.registrar, account.transport)
+        reg.timeoutSec = account.register_expires
+        reg.retryIntervalSec = 0  # pjsua's fixed retry is replaced by our back-off
+        reg.firstRetryIntervalSec = 0
+        reg.randomRetryIntervalSec = 0
+        reg.dropCallsOnFail = False
+        reg.registerOnAdd = True
+        ac.sipConfig.proxies.append(
+            _loose_route(_with_transport(account.proxy or account.registrar, account.transport))
+        )
+        ac.sipConfig.authCreds.append(
+            pj.AuthCredInfo("digest", "*", account.username, 0, account.password)
+        )
+        ac.sipConfig.transportId = transport_id
+        ac.presConfig.publishEnabled = False
+        ac.mwiConfig.enabled = False
+        ac.mediaConfig.transportConfig.boundAddress = self._bind_host
+        self._acc = _Account(self)
+        self._acc.create(ac, True)
+
+    # ----------------------------------------------------------------- owner thread: shutdown
+
+    def _do_shutdown(self, deadline: float) -> None:
+        """Fixed order; each step bounded by `deadline`; nothing here may raise into the loop."""
+        self._end_all_calls(self._clock() + (deadline - self._clock()) * 0.6)
+        self._unregister(deadline)
+        self._teardown()
+        self._done = True
+
+    def _end_all_calls(self, deadline: float) -> None:
+        # A separate frame on purpose: its loop variables hold Calls, and they must be gone
+        # before _teardown looks for survivors.
+        for ref in list(self._deferred_dials):
+            del self._deferred_dials[ref]
+            self._end_unplaced(ref, "not placed: the phone shut down", CallOutcome.CANCELLED)
+        for leg in list(self._calls.values()):
+            self._hangup_leg(leg, reason_code=603 if leg.inbound and not leg.connected else 0)
+        while self._calls and self._clock() < deadline:
+            self._pump(10)
+        for leg in list(self._calls.values()):
+            # Still not DISCONNECTED (a far end that never answers our BYE/CANCEL): report it
+            # ourselves so every call still gets exactly one CallEnded.
+            self._finish(leg, 0, "shut down before the far end confirmed")
+        self._graveyard.clear()
+
+    def _unregister(self, deadline: float) -> None:
+        acc = self._acc
+        if acc is None:
+            return
+        self._cancel(self._retry_timer)
+        try:
+            if acc.getInfo().regIsActive:
+                self._unregister_done = False
+                acc.setRegistration(False)
+                while not self._unregister_done and self._clock() < deadline:
+                    self._pump(10)
+        except pj.Error as exc:
+            log.info("unregister skipped: %s", _error_text(exc))
+
+    def _teardown(self) -> None:
+        """Delete calls, account and library, in that order. Safe in any state."""
+        self._calls.clear()
+        self._graveyard.clear()
+        self._timers.clear()
+        self._cancelled_timers.clear()
+        self._pending_messages.clear()
+        while True:  # queued closures are dropped with whatever they captured
+            try:
+                self._commands.get_nowait()
+            except queue.Empty:
+                break
+        gc.collect()  # a Call in a reference cycle must die now, not after libDestroy
+        for call in list(self._live_calls):
+            # Someone still holds a Call (a traceback, a subscriber). Deleting it after
+            # libDestroy aborts in pjsua_call_set_user_data, so leak it instead, loudly.
+            log.error("a pjsua2 Call outlived its phone; leaking it to keep libDestroy safe")
+            call.leg = None
+            call.__disown__()
+        if self._acc is not None:
+            try:
+                self._acc.shutdown()
+            except Exception:
+                _log_failure("account shutdown failed")
+            self._acc = None
+        if self._ep is not None:
+            try:
+                # We already hung up and unregistered: skip pjsua's 1 s wait for responses.
+                self._ep.libDestroy(pj.PJSUA_DESTROY_NO_RX_MSG)
+            except Exception:
+                _log_failure("libDestroy failed")
+            self._ep = None
+        self._log_bridge = None
+        self._wake_addr = None
+
+    # ----------------------------------------------------------------- owner thread: registration
+
+    def _on_transport_state(self, tls: Any) -> None:
+        # A failed host name check surfaces in onRegState only as "End of file"; the TLS
+        # details arrive here first, so remember them for the reason the agent reads.
+        if tls.isEmpty() or int(tls.verifyStatus) == 0:
+            return
+        details = "; ".join(str(msg) for msg in tls.verifyMsgs) or f"status {tls.verifyStatus}"
+        self._tls_rejected = details
+        log.warning("TLS: registrar certificate rejected: %s", details)
+
+    def _on_reg_state(self, code: int, reason: str, expiration: int) -> None:
+        if self._closing:
+            if 200 <= code < 300 or expiration == 0:
+                self._unregister_done = True
+                self._emit(RegistrationChanged(False, code, "unregistered"))
+            return
+        if 200 <= code < 300 and expiration > 0:
+            self._tls_rejected = ""
+            self._backoff.reset()
+            self._emit(RegistrationChanged(True, code, registration_reason(code, reason)))
+            return
+        if 200 <= code < 300:
+            self._emit(RegistrationChanged(False, code, "unregistered"))
+            return
+        delay = self._backoff.next_delay()
+        self._cancel(self._retry_timer)
+        self._retry_timer = self._schedule(delay, self._retry_registration)
+        text = registration_reason(code, reason, certificate_rejected=bool(self._tls_rejected))
+        self._tls_rejected = ""
+        self._emit(RegistrationChanged(False, code, text, delay))
+
+    def _retry_registration(self) -> None:
+        self._retry_timer = None
+        if self._acc is not None and not self._closing:
+            try:
+                self._acc.setRegistration(True)
+            except pj.Error as exc:
+                self._on_reg_state(0, _error_text(exc), 0)
+
+    # ----------------------------------------------------------------- owner thread: calls
+
+    def _do_dial(self, ref: str, uri: str) -> None:
+        self._deferred_dials.pop(ref, None)
+        acc, account = self._acc, self._account
+        if acc is None or account is None:
+            self._end_unplaced(ref, "the phone is not running")
+            return
+        if self._active_calls() >= account.max_calls:
+            self._end_unplaced(ref, f"already {account.max_calls} calls in progress")
+            return
+        wait = self._socket_budget_wait()
+        if wait > 0:
+            log.info("dial %s waits %.0f ms for pjsip socket slots", ref, wait * 1000)
+            self._deferred_dials[ref] = uri
+            self._schedule(wait, lambda: self._dial_deferred(ref))
+            return
+        target = _target_uri(uri, account.domain)
+        call = _Call(self, acc)
+        leg = _Leg(ref=ref, call=call, inbound=False, created_at=self._clock())
+        call.leg = leg
+        self._calls[ref] = leg
+        try:
+            call.makeCall(target, pj.CallOpParam(True))
+        except pj.Error as exc:
+            self._calls.pop(ref, None)
+            call.leg = None
+            self._graveyard.append(call)
+            self._end_unplaced(ref, f"could not place the call: {_error_text(exc)}")
+
+    def _dial_deferred(self, ref: str) -> None:
+        uri = self._deferred_dials.get(ref)
+        if uri is not None:  # not hung up meanwhile
+            self._do_dial(ref, uri)
+
+    def _socket_budget_wait(self) -> float:
+        """Seconds until one more call fits the ioqueue budget (0: it fits now)."""
+        now = self._clock()
+        while self._released_at and now - self._released_at[0] >= _SLOT_REUSE_S:
+            self._released_at.popleft()
+        if len(self._calls) + len(self._released_at) < _CALL_SOCKET_BUDGET:
+            return 0.0
+        if not self._released_at:
+            return 0.05  # all live: wait for one to end
+        return self._released_at[0] + _SLOT_REUSE_S - now
+
+    def _end_unplaced(self, ref: str, reason: str, outcome: CallOutcome | None = None) -> None:
+        with self._lock:
+            self._live_refs.discard(ref)
+        log.info("call %s not placed: %s", ref, reason)
+        if outcome is None:
+            outcome = call_outcome(0, connected=False, local_hangup=False)
+        self._emit(CallEnded(ref, outcome, 0, reason, False))
+
+    def _active_calls(self) -> int:
+        return sum(1 for leg in self._calls.values() if leg.announced and not leg.ended)
+
+    def _on_incoming_call(self, call_id: int, source: str) -> None:
+        self._in_incoming_call = True
+        try:
+            self._accept_or_refuse(call_id, source)
+        finally:
+            self._in_incoming_call = False
+
+    def _accept_or_refuse(self, call_id: int, source: str) -> None:
+        acc, account = self._acc, self._account
+        if acc is None or account is None:
+            return
+        call = _Call(self, acc, call_id)
+        if self._closing or not self._is_trusted(source):
+            self._note_untrusted(source)
+            self._reject_unannounced(call, 403)
+            return
+        if self._active_calls() >= account.max_calls:
+            log.info("rejected INVITE from %s: %d calls in progress", source, account.max_calls)
+            self._reject_unannounced(call, 486)
+            return
+        ref = f"in-{uuid.uuid4().hex[:16]}"
+        leg = _Leg(ref=ref, call=call, inbound=True, created_at=self._clock())
+        call.leg = leg
+        self._calls[ref] = leg
+        with self._lock:
+            self._live_refs.add(ref)
+        # Never answer or hang up inside onIncomingCall: for an INVITE without SDP pjsua
+        # 2.15.1 asserts. The next loop iteration runs queued commands in order.
+        # Closures name the ref, never the leg: only `_calls` may keep a Call alive.
+        self._commands.put(lambda: self._send_ringing(ref))
+        leg.answer_timer = self._schedule(self._answer_timeout_s, lambda: self._answer_timeout(ref))
+        remote = str(call.getInfo().remoteUri)
+        self._emit(IncomingCall(ref, remote))
+
+    def _note_untrusted(self, source: str) -> None:
+        """Log refused strangers without letting a flood flood the log: one line per 10 s."""
+        self._untrusted_seen += 1
+        now = self._clock()
+        if now - self._untrusted_logged_at >= 10.0:
+            log.warning("refused INVITE from %s (not the registrar/proxy); %d refused so far",
+                        source, self._untrusted_seen)
+            self._untrusted_logged_at = now
+
+    def _is_trusted(self, source: str) -> bool:
+        host, port = _split_host_port(source)
+        return bool({("*", None), (host, None), (host, port)} & self._trusted)
+
+    def _reject_unannounced(self, call: _Call, code: int) -> None:
+        ref = f"rejected-{next(self._reject_seq)}"
+        leg = _Leg(ref=ref, call=call, inbound=True, announced=False, created_at=self._clock())
+        call.leg = leg
+        self._calls[ref] = leg
+        self._hangup_leg(leg, reason_code=code, local=False)  # deferred: see _hangup_leg
+
+    def _hangup_ref(self, ref: str, code: int) -> None:
+        leg = self._calls.get(ref)
+        if leg is not None:
+            leg.hangup_pending = False
+            self._hangup_leg(leg, reason_code=code, local=False)
+
+    def _send_ringing(self, ref: str) -> None:
+        leg = self._calls.get(ref)
+        if leg is None or leg.ended or leg.connected:
+            return
+        try:
+            leg.call.answer(_status(180))
+        except pj.Error as exc:
+            log.info("could not send 180 for %s: %s", leg.ref, _error_text(exc))
+
+    def _answer_timeout(self, ref: str) -> None:
+        leg = self._calls.get(ref)
+        if leg is None:
+            return
+        leg.answer_timer = None
+        if not leg.ended and not leg.connected:
+            log.info("incoming call %s not answered in %.1f s", ref, self._answer_timeout_s)
+            self._hangup_leg(leg, reason_code=480, local=False)
+
+    def _do_answer(self, ref: str) -> None:
+        leg = self._calls.get(ref)
+        if leg is None or not leg.inbound or leg.ended or leg.hangup_pending:
+            log.warning("answer(%s): no such ringing call", ref)
+            return
+        self._cancel(leg.answer_timer)
+        leg.answer_timer = None
+        try:
+            leg.call.answer(_status(200))
+        except pj.Error as exc:
+            log.warning("answer(%s) failed: %s", ref, _error_text(exc))
+
+    def _do_hangup(self, ref: str) -> None:
+        if self._deferred_dials.pop(ref, None) is not None:
+            self._end_unplaced(ref, "hung up before it was placed", CallOutcome.CANCELLED)
+            return
+        leg = self._calls.get(ref)
+        if leg is None or leg.ended:
+            log.info("hangup(%s): no such call", ref)
+            return
+        self._hangup_leg(leg, reason_code=603 if leg.inbound and not leg.connected else 0)
+
+    def _hangup_leg(self, leg: _Leg, *, reason_code: int = 0, local: bool = True) -> None:
+        if leg.ended or (leg.hangup_pending and not self._closing):
+            return
+        leg.local_hangup = leg.local_hangup or local
+        if leg.inbound and not leg.connected and not self._closing:
+            # Never inside onIncomingCall (pjsua asserts on a body-less INVITE), and never
+            # sooner than _MIN_INBOUND_LIFETIME_S after the INVITE arrived (socket churn).
+            wait = leg.created_at + _MIN_INBOUND_LIFETIME_S - self._clock()
+            if wait > 0 or self._in_incoming_call:
+                leg.hangup_pending = True
+                ref, code = leg.ref, reason_code
+                self._schedule(max(wait, 0.0), lambda: self._hangup_ref(ref, code))
+                return
+        prm = _status(reason_code) if reason_code else pj.CallOpParam(True)
+        try:
+            leg.call.hangup(prm)
+        except pj.Error as exc:
+            log.info("hangup of %s: %s", leg.ref, _error_text(exc))
+
+    def _do_hold(self, ref: str, *, hold: bool) -> None:
+        leg = self._calls.get(ref)
+        if leg is None or not leg.connected or leg.ended:
+            log.warning("%s(%s): no connected call", "hold" if hold else "unhold", ref)
+            return
+        try:
+            if hold:
+                leg.call.setHold(pj.CallOpParam(True))
+            else:
+                prm = pj.CallOpParam(True)
+                prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+                leg.call.reinvite(prm)
+        except pj.Error as exc:
+            log.warning("hold change for %s failed: %s", ref, _error_text(exc))
+
+    def _do_dtmf(self, ref: str, digits: str) -> None:
+        leg = self._calls.get(ref)
+        if leg is None or not leg.connected or leg.ended:
+            log.warning("send_dtmf(%s): no connected call", ref)
+            return
+        if not _DTMF.fullmatch(digits):
+            log.warning("send_dtmf(%s): invalid digits %r", ref, digits)
+            return
+        prm = pj.CallSendDtmfParam()
+        prm.method = pj.PJSUA_DTMF_METHOD_RFC2833
+        prm.digits = digits
+        try:
+            leg.call.sendDtmf(prm)
+        except pj.Error as exc:
+            log.warning("send_dtmf(%s) failed: %s", ref, _error_text(exc))
+
+    def _on_call_state(self, call: _Call) -> None:
+        leg = call.leg
+        if leg is None:
+            return
+        info = call.getInfo()
+        state = info.state
+        code = int(info.lastStatusCode)
+        if state == pj.PJSIP_INV_STATE_CALLING:
+            self._phase(leg, CallPhase.CALLING, code)
+        elif state == pj.PJSIP_INV_STATE_EARLY:
+            if code in (180, 183) and not leg.inbound:
+                leg.ringing = True
+                self._phase(leg, CallPhase.RINGING, code)
+        elif state == pj.PJSIP_INV_STATE_CONFIRMED:
+            leg.connected = True
+            leg.rx_changed_at = self._clock()
+            self._cancel(leg.answer_timer)
+            leg.answer_timer = None
+            self._phase(leg, CallPhase.CONNECTED, code)
+            self._ensure_watchdog()
+        elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self._finish(leg, code, str(info.lastReason))
+
+    def _phase(self, leg: _Leg, phase: CallPhase, code: int) -> None:
+        if not leg.announced or phase in leg.phases:
+            return
+        leg.phases.add(phase)
+        self._emit(CallProgressed(leg.ref, phase, code))
+
+    def _finish(self, leg: _Leg, code: int, reason: str) -> None:
+        if leg.ended:
+            return
+        leg.ended = True
+        self._released_at.append(self._clock())
+        self._cancel(leg.answer_timer)
+        if self._calls.get(leg.ref) is leg:
+            del self._calls[leg.ref]
+        leg.call.leg = None
+        self._graveyard.append(leg.call)
+        if not leg.announced:
+            return
+        with self._lock:
+            self._live_refs.discard(leg.ref)
+        outcome = call_outcome(
+            code,
+            connected=leg.connected,
+            local_hangup=leg.local_hangup,
+            inbound=leg.inbound,
+            ringing=leg.ringing,
+            media_timeout=leg.media_timeout,
+        )
+        text = call_end_reason(code, reason, media_timeout=leg.media_timeout)
+        self._emit(CallEnded(leg.ref, outcome, code, text, leg.connected))
+
+    def _on_call_media_state(self, call: _Call) -> None:
+        leg = call.leg
+        if leg is None:
+            return
+        info = call.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                continue
+            status = media.status
+            if status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self._connect_audio(call, index)
+                leg.rx_packets = -1
+                leg.rx_changed_at = self._clock()
+                if leg.held:
+                    leg.held = False
+                    self._emit(CallProgressed(leg.ref, CallPhase.RESUMED))
+            elif status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD and not leg.held:
+                leg.held = True
+                self._emit(CallProgressed(leg.ref, CallPhase.HELD))
+            return
+
+    def _connect_audio(self, call: _Call, index: int) -> None:
+        manager = self._ep.audDevManager()
+        audio = call.getAudioMedia(index)
+        manager.getCaptureDevMedia().startTransmit(audio)
+        audio.startTransmit(manager.getPlaybackDevMedia())
+
+    def _ensure_watchdog(self) -> None:
+        if self._watchdog_timer is None:
+            self._watchdog_timer = self._schedule(_WATCHDOG_S, self._media_watchdog)
+
+    def _media_watchdog(self) -> None:
+        """Hang up connected calls whose far end stopped sending RTP (a dead line)."""
+        self._watchdog_timer = None
+        now = self._clock()
+        for leg in list(self._calls.values()):
+            if not leg.connected or leg.ended or leg.held:
+                continue
+            packets = _rx_packets(leg.call)
+            if packets is None:
+                leg.rx_changed_at = now  # no active audio stream (e.g. remote hold)
+                continue
+            if packets != leg.rx_packets:
+                leg.rx_packets = packets
+                leg.rx_changed_at = now
+            elif now - leg.rx_changed_at >= self._media_timeout_s:
+                log.info("call %s: no RTP for %.1f s, hanging up", leg.ref, self._media_timeout_s)
+                leg.media_timeout = True
+                self._hangup_leg(leg, local=False)
+        if any(leg.connected and not leg.ended for leg in self._calls.values()):
+            self._ensure_watchdog()
+
+    # ----------------------------------------------------------------- owner thread: MESSAGE
+
+    def _do_message(self, ref: str, uri: str, text: str) -> None:
+        acc, account = self._acc, self._account
+        if acc is None or account is None:
+            self._emit(MessageResult(ref, False, 0, "the phone is not running"))
+            return
+        target = _target_uri(uri, account.domain)
+        buddy = pj.Buddy()
+        try:
+            config = pj.BuddyConfig()
+            config.uri = target
+            config.subscribe = False  # a Buddy here is only an address for MESSAGE
+            buddy.create(acc, config)
+            prm = pj.SendInstantMessageParam()
+            prm.contentType = "text/plain"
+            prm.content = text
+            buddy.sendInstantMessage(prm)
+        except pj.Error as exc:
+            self._emit(MessageResult(ref, False, 0, f"not sent: {_error_text(exc)}"))
+            return
+        finally:
+            self._graveyard.append(buddy)
+        # pjsua2's per-message user data is a raw pointer Python cannot set, so results are
+        # matched back by (target, text), first in first out.
+        self._pending_messages.setdefault((target, text), deque()).append(ref)
+
+    def _on_message_status(self, to_uri: str, body: str, code: int, reason: str) -> None:
+        pending = self._pending_messages.get((str(to_uri), str(body)))
+        if not pending:
+            log.info("MESSAGE result %s for an unknown message to %s", code, to_uri)
+            return
+        ref = pending.popleft()
+        if not pending:
+            del self._pending_messages[(str(to_uri), str(body))]
+        delivered = 200 <= code < 300
+        self._emit(MessageResult(ref, delivered, int(code), str(reason)))
+
+
+# --------------------------------------------------------------------- helpers (pure)
+
+
+def _status(code: int) -> Any:
+    prm = pj.CallOpParam(True)
+    prm.statusCode = code
+    return prm
+
+
+def _rx_packets(call: _Call) -> int | None:
+    try:
+        info = call.getInfo()
+        for index, media in enumerate(info.media):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                return int(call.getStreamStat(index).rtcp.rxStat.pkt)
+    except pj.Error:
+        return None
+    return None
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, pj.Error):
+        return str(exc.reason or exc.info())
+    return str(exc) or type(exc).__name__
+
+
+def _uri_hostport(uri: str) -> str:
+    """The "host[:port]" of a SIP URI ("sip:user@host:5060;transport=tcp" -> "host:5060")."""
+    rest = uri.split(":", 1)[1] if re.match(r"^<?\s*(sips?|tel):", uri, re.IGNORECASE) else uri
+    rest = rest.split("@", 1)[-1]
+    return re.split(r"[;?>]", rest, maxsplit=1)[0].strip()
+
+
+def _split_host_port(address: str) -> tuple[str, int | None]:
+    """"ip:port", "[v6]:port", "host" -> (host, port or None)."""
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif address.count(":") == 1:
+        host, _, port = address.partition(":")
+    else:  # a bare name, IPv4 address or unbracketed IPv6 address
+        host, port = address, ""
+    return host, int(port) if port.isdigit() else None
+
+
+def _with_transport(uri: str, transport: Transport) -> str:
+    if transport is Transport.UDP or "transport=" in uri.lower():
+        return uri
+    return f"{uri};transport={transport.value}"
+
+
+def _loose_route(uri: str) -> str:
+    return uri if ";lr" in uri.lower() else f"{uri};lr"
+
+
+def _target_uri(uri: str, domain: str) -> str:
+    """What the app dials: a SIP/tel URI as is, a bare number as sip:number@domain."""
+    if re.match(r"^(sips?|tel):", uri, re.IGNORECASE):
+        return uri
+    return f"sip:{uri}@{domain}"
+
+
+if TYPE_CHECKING:  # mypy proves the engine satisfies the port it implements
+    from app.ports.phone import Phone
+
+    _implements_phone: type[Phone] = SipPhone

@@ -1,0 +1,91 @@
+"""The demo line (`python -m app.demo.line`) as a separate process, the way the app runs it.
+
+    from tests.peers.demo_line import running_demo_line
+
+    with running_demo_line(tmp_path, ring_s=0.3) as line:
+        account = SipAccountConfig(registrar=line.uri, username="agent", domain="demo")
+        ...
+        line.wait_for("dtmf 5")
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.peers.procs import LOOPBACK, PeerFailed, free_port, start, stop, tail, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DemoLine:
+    host: str
+    port: int
+    log_path: Path
+
+    @property
+    def uri(self) -> str:
+        return f"sip:{self.host}:{self.port}"
+
+    def number(self, user: str) -> str:
+        return f"sip:{user}@{self.host}:{self.port}"
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, pattern: str, timeout_s: float = 5.0) -> str:
+        """The first output line matching `pattern` (a regex), waiting for it to appear."""
+        found: list[str] = []
+
+        def seen() -> bool:
+            found[:] = [ln for ln in self.output().splitlines() if re.search(pattern, ln)]
+            return bool(found)
+
+        if not wait_until(seen, timeout_s):
+            raise AssertionError(f"demo line never printed {pattern!r}:\n{tail(self.log_path)}")
+        return found[0]
+
+
+@contextmanager
+def running_demo_line(
+    workdir: Path | None = None,
+    *,
+    ring_s: float = 0.3,
+    no_answer_s: float = 1.5,
+    voicemail_s: float = 1.5,
+    drop_after_s: float = 1.0,
+) -> Iterator[DemoLine]:
+    with tempfile.TemporaryDirectory(prefix="demoline-", dir=workdir) as tmp:
+        log_path = Path(tmp) / "line.out"
+        port = free_port(tcp=False)
+        argv = [
+            sys.executable, "-m", "app.demo.line", "--port", str(port), "--host", LOOPBACK,
+            "--ring-s", str(ring_s), "--no-answer-s", str(no_answer_s),
+            "--voicemail-s", str(voicemail_s), "--drop-after-s", str(drop_after_s),
+        ]  # fmt: skip
+        proc = start(argv, log_path, env=_env())
+        line = DemoLine(LOOPBACK, port, log_path)
+        try:
+            ready = f"demo line listening on {LOOPBACK}:{port}"
+            if not wait_until(lambda: proc.poll() is not None or ready in line.output(), 10.0):
+                raise PeerFailed(f"demo line did not start:\n{tail(log_path)}")
+            if proc.poll() is not None:
+                raise PeerFailed(f"demo line exited ({proc.returncode}):\n{tail(log_path)}")
+            yield line
+        finally:
+            stop(proc)
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStatusBar,
     QTabWidget,
@@ -122,7 +121,9 @@ class MainWindow(QMainWindow):
         self.gate.action_was_requested.connect(self._fix)
         self.gate.dial_was_requested.connect(c.dial)
         self.gate.hangup_was_requested.connect(c.hangup)
-        self.state.activated.connect(lambda _i: c.set_agent_state(self.state.currentData()))
+        # Qt hands StrEnum item data back as plain str: rebuild the enum.
+        self.state.activated.connect(
+            lambda _i: c.set_agent_state(AgentState(self.state.currentData())))
         self.script.verification_was_confirmed.connect(c.verify_customer)
         self.script.notice_was_confirmed.connect(c.confirm_recording_notice)
         self.memo.memo_did_change.connect(self._memo_changed)
@@ -246,10 +247,11 @@ class MainWindow(QMainWindow):
                                       "not count as sent.", action="Try again in a moment."))
 
     def _blocked(self, error: CallwiseError) -> None:
-        text = error.message + (f"\n\n{error.action}" if error.action else "")
+        """Said in the gate itself, not in a modal box: the agent keeps the keyboard."""
         title = "Dial blocked" if isinstance(error, DialBlocked) else "Cannot dial"
+        self.gate.show_refusal(f"{title}: {error.message}"
+                               + (f" {error.action}" if error.action else ""))
         self.statusBar().showMessage(error.message, 15_000)
-        QMessageBox.warning(self, title, text)
 
     def _error(self, error: CallwiseError) -> None:
         text = error.message + (f" {error.action}" if error.action else "")

@@ -111,7 +111,9 @@ class DialGateView(QWidget):
         self._allowed = False
 
     def context(self) -> CallContext:
-        return CallContext(origin=self.origin.currentData(), reason=self.reason.currentData(),
+        # Qt hands StrEnum item data back as plain str: rebuild the enums.
+        return CallContext(origin=CallOrigin(self.origin.currentData()),
+                           reason=CallReason(self.reason.currentData()),
                            directed_by_policy=self.directed.isChecked(),
                            ticket_ref=self.ticket.text().strip())
 
@@ -123,6 +125,7 @@ class DialGateView(QWidget):
             item = self._rows_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.setParent(None)  # gone now, not at the next event-loop turn
                 widget.deleteLater()
         for row, rule in enumerate(verdict.rules):
             glyph, colour, spoken = _MARK[rule.outcome.value]
@@ -163,6 +166,11 @@ class DialGateView(QWidget):
                                  f"{', '.join(verdict.blocked_by)}. Fix them below.")
             self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
         self._update_buttons()
+
+    def show_refusal(self, text: str) -> None:
+        """The point-of-action re-check refused the dial; the next verdict replaces this."""
+        self.summary.setText(f"✖ {text}")
+        self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
 
     def set_live(self, live: bool) -> None:
         """The SIP call itself is up (dialling, ringing or connected): only then can it be hung up."""

@@ -1,0 +1,150 @@
+"""GUI tests: the real desktop widgets, desk service and a real SQLite store, with a fake phone.
+
+The phone is the one fake: these tests are about what the agent sees and can do; the SIP stack
+is proven against real peers in tests/integration and tests/e2e.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.bootstrap import AppGraph
+from app.demo.customers import demo_agent, seed_demo
+from app.domain.clock import FixedClock
+from app.policy.pack import load_pack
+from app.ports.phone import (
+    CallEnded,
+    CallPhase,
+    CallProgressed,
+    MessageResult,
+    PhoneEvent,
+    SipAccountConfig,
+)
+from app.domain.enums import CallOutcome
+from app.services.desk import Desk
+from app.settings import load_settings
+from app.storage import open_store
+from ui.application import Desktop, open_desktop
+
+CHICAGO_10AM = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
+
+
+class FakePhone:
+    """Records commands; tests push the events a real phone would send."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[PhoneEvent], None]] = []
+        self.dialled: list[tuple[str, str]] = []
+        self.messages: list[tuple[str, str, str]] = []
+        self.hung_up: list[str] = []
+        self.auto_deliver = True
+        self._lock = threading.Lock()
+
+    def subscribe(self, callback: Callable[[PhoneEvent], None]) -> None:
+        self._subscribers.append(callback)
+
+    def emit(self, event: PhoneEvent) -> None:
+        for s in self._subscribers:
+            s(event)
+
+    def start(self, account: SipAccountConfig) -> None:
+        pass
+
+    def dial(self, ref: str, uri: str) -> None:
+        with self._lock:
+            self.dialled.append((ref, uri))
+        self.emit(CallProgressed(ref, CallPhase.CALLING))
+
+    def answer(self, ref: str) -> None:
+        pass
+
+    def hangup(self, ref: str) -> None:
+        self.hung_up.append(ref)
+        self.emit(CallEnded(ref, CallOutcome.LOCAL_HANGUP, 200, "Normal call clearing",
+                            connected=True))
+
+    def hold(self, ref: str) -> None:
+        pass
+
+    def unhold(self, ref: str) -> None:
+        pass
+
+    def send_dtmf(self, ref: str, digits: str) -> None:
+        pass
+
+    def send_message(self, ref: str, uri: str, text: str) -> None:
+        self.messages.append((ref, uri, text))
+        if self.auto_deliver:
+            self.emit(MessageResult(ref, True, 200, "OK"))
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        pass
+
+
+@dataclass
+class Harness:
+    desktop: Desktop
+    phone: FakePhone
+    clock: FixedClock
+    graph: AppGraph
+    qtbot: QtBot
+
+    @property
+    def window(self):  # type: ignore[no-untyped-def]
+        return self.desktop.window
+
+    @property
+    def controller(self):  # type: ignore[no-untyped-def]
+        return self.desktop.controller
+
+    def pick(self, name: str) -> None:
+        c, w = self.controller, self.window
+        with self.qtbot.waitSignal(c.customers_did_load, timeout=5000):
+            w.search.query.setText(name)
+        assert w.search.results.count() >= 1, f"no customer found for {name!r}"
+        with self.qtbot.waitSignal(c.verdict_did_change, timeout=5000):
+            w.search.results.setCurrentRow(0)
+
+    def verdict(self):  # type: ignore[no-untyped-def]
+        with self.qtbot.waitSignal(self.controller.verdict_did_change, timeout=5000) as blocker:
+            self.controller.refresh_gate()
+        return blocker.args[0]
+
+
+def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock) -> Harness:
+    store = open_store(f"sqlite:///{tmp_path / 'gui.sqlite3'}")
+    seed_demo(store)
+    agent = demo_agent()
+    with store.unit_of_work() as uow:
+        if uow.agents.get(agent.id) is None:
+            uow.agents.add(agent)
+            uow.commit()
+    phone = FakePhone()
+    pack = load_pack(None)
+    desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
+                sip_domain="pbx.test")
+    settings = load_settings(None, tmp_path / "no-machine.toml")
+    graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
+                     clock=clock, account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"),
+                     company={"company": "Callwise Demo Telecom", "support_number": "1-800-555-0100"})
+    desktop = open_desktop(graph)
+    qtbot.addWidget(desktop.window)
+    desktop.window.show()
+    with qtbot.waitSignal(desktop.controller.customers_did_load, timeout=5000):
+        desktop.controller.start()
+    return Harness(desktop, phone, clock, graph, qtbot)
+
+
+@pytest.fixture
+def harness(qtbot: QtBot, tmp_path: Path) -> Iterator[Harness]:
+    h = make_harness(qtbot, tmp_path, FixedClock(CHICAGO_10AM))
+    yield h
+    h.desktop.close()
+    h.graph.store.close()

@@ -1,0 +1,112 @@
+"""The dial gate as the agent sees it: locked with reasons, each fix one click away."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel, QPushButton
+from pytestqt.qtbot import QtBot
+
+from app.domain.clock import FixedClock
+from app.domain.enums import AgentState
+from tests.gui.conftest import Harness, make_harness
+
+
+def rule_text(h: Harness, rule_id: str) -> str:
+    label = h.window.gate.findChild(QLabel, f"rule-{rule_id}")
+    assert label is not None, f"{rule_id} is not in the checklist"
+    return label.text()
+
+
+def fix_button(h: Harness, rule_id: str) -> QPushButton | None:
+    return h.window.gate.findChild(QPushButton, f"fix-{rule_id}")
+
+
+def test_dial_is_locked_outside_the_window_with_the_reason_shown(harness: Harness) -> None:
+    harness.pick("Keoni")  # Honolulu: 6:00 AM at the fixed time
+    gate = harness.window.gate
+    assert not gate.dial.isEnabled()
+    assert "OB-WINDOW" in gate.summary.text()
+    assert "It is 6:00 AM in Honolulu" in rule_text(harness, "OB-WINDOW")
+    assert "9:00 AM–8:00 PM" in rule_text(harness, "OB-WINDOW")
+
+
+def test_every_blocking_rule_shows_its_reason_and_fix(harness: Harness) -> None:
+    harness.pick("Keoni")
+    verdict = harness.verdict()
+    assert set(verdict.blocked_by) == {"OB-WINDOW", "OB-NOTIFY", "OB-STATE"}
+    for rule in verdict.rules:
+        text = rule_text(harness, rule.id)
+        assert rule.reason in text
+        button = fix_button(harness, rule.id)
+        if rule.outcome.value == "block":
+            assert button is not None and rule.action is not None
+            assert button.text().endswith(rule.action.label)
+            assert button.accessibleName().startswith(f"Fix {rule.id}")
+        else:
+            assert button is None
+
+
+def test_one_click_fixes_unlock_the_dial_button(harness: Harness) -> None:
+    harness.pick("Ana Garc")  # Chicago: 10:00 AM
+    gate = harness.window.gate
+    assert not gate.dial.isEnabled()
+    fix_button(harness, "OB-STATE").click()
+    harness.qtbot.waitUntil(lambda: fix_button(harness, "OB-STATE") is None, timeout=5000)
+    assert harness.controller.desk.agent.state is AgentState.NOT_READY_FOLLOW_UP
+    assert harness.window.state.currentText() == "Not Ready – Follow-Up"
+    fix_button(harness, "OB-NOTIFY").click()
+    harness.qtbot.waitUntil(gate.dial.isEnabled, timeout=5000)
+    assert len(harness.phone.messages) == 1
+    ref, uri, text = harness.phone.messages[0]
+    assert uri == "sip:13125550141@pbx.test"
+    assert text.startswith("Hi Ana,") and "call you back" in text
+    assert gate.dial.isEnabled()
+    assert "All checks pass" in gate.summary.text()
+
+
+def test_an_undelivered_notification_does_not_count_as_sent(harness: Harness) -> None:
+    harness.phone.auto_deliver = False
+    harness.pick("Ana Garc")
+    fix_button(harness, "OB-NOTIFY").click()
+    harness.qtbot.waitUntil(lambda: len(harness.phone.messages) == 1, timeout=5000)
+    from app.ports.phone import MessageResult
+
+    ref = harness.phone.messages[0][0]
+    with harness.qtbot.waitSignal(harness.controller.notification_did_finish, timeout=5000):
+        harness.phone.emit(MessageResult(ref, False, 408, "Request Timeout"))
+    assert "OB-NOTIFY" in harness.verdict().blocked_by
+    assert "not delivered" in harness.window.statusBar().currentMessage()
+
+
+def test_the_gate_flips_when_the_clock_crosses_8pm(qtbot: QtBot, tmp_path: Path) -> None:
+    before = datetime(2026, 11, 21, 1, 59, 50, tzinfo=timezone.utc)  # 7:59:50 PM in Chicago
+    h = make_harness(qtbot, tmp_path, FixedClock(before))
+    try:
+        h.pick("Ana Garc")
+        assert "7:59 PM in Chicago" in rule_text(h, "OB-WINDOW")
+        assert "OB-WINDOW" not in h.window.gate.summary.text()
+        h.clock.advance(timedelta(seconds=10))  # 8:00:00 PM: outside [9:00, 20:00)
+        h.controller.refresh_gate()  # what the gate's own timer does every few seconds
+        h.qtbot.waitUntil(lambda: "OB-WINDOW" in h.window.gate.summary.text(), timeout=5000)
+        assert "8:00 PM in Chicago" in rule_text(h, "OB-WINDOW")
+        assert not h.window.gate.dial.isEnabled()
+    finally:
+        h.desktop.close()
+        h.graph.store.close()
+
+
+def test_pressing_dial_rechecks_the_policy_instead_of_trusting_the_screen(
+        harness: Harness) -> None:
+    harness.pick("Ana Garc")
+    fix_button(harness, "OB-STATE").click()
+    harness.qtbot.waitUntil(lambda: fix_button(harness, "OB-STATE") is None, timeout=5000)
+    fix_button(harness, "OB-NOTIFY").click()
+    harness.qtbot.waitUntil(harness.window.gate.dial.isEnabled, timeout=5000)
+    # Time passes without the screen refreshing: the button still looks ready.
+    harness.clock.advance(timedelta(hours=10))  # 8:00 PM in Chicago
+    with harness.qtbot.waitSignal(harness.controller.dial_was_blocked, timeout=5000) as blocked:
+        harness.window.gate.dial.click()
+    assert "OB-WINDOW" in blocked.args[0].blocked_by
+    assert harness.phone.dialled == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from app.bootstrap import AppGraph
 from app.demo.customers import demo_agent, seed_demo
 from app.domain.clock import FixedClock
+from app.domain.enums import CallOutcome
 from app.policy.pack import load_pack
 from app.ports.phone import (
     CallEnded,
@@ -27,13 +28,12 @@ from app.ports.phone import (
     PhoneEvent,
     SipAccountConfig,
 )
-from app.domain.enums import CallOutcome
 from app.services.desk import Desk
 from app.settings import load_settings
 from app.storage import open_store
 from ui.application import Desktop, open_desktop
 
-CHICAGO_10AM = datetime(2026, 11, 20, 16, 0, tzinfo=timezone.utc)
+CHICAGO_10AM = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 
 
 class FakePhone:

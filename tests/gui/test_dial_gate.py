@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtWidgets import QLabel, QPushButton
@@ -59,7 +59,7 @@ def test_one_click_fixes_unlock_the_dial_button(harness: Harness) -> None:
     fix_button(harness, "OB-NOTIFY").click()
     harness.qtbot.waitUntil(gate.dial.isEnabled, timeout=5000)
     assert len(harness.phone.messages) == 1
-    ref, uri, text = harness.phone.messages[0]
+    _ref, uri, text = harness.phone.messages[0]
     assert uri == "sip:13125550141@pbx.test"
     assert text.startswith("Hi Ana,") and "call you back" in text
     assert gate.dial.isEnabled()
@@ -81,7 +81,7 @@ def test_an_undelivered_notification_does_not_count_as_sent(harness: Harness) ->
 
 
 def test_the_gate_flips_when_the_clock_crosses_8pm(qtbot: QtBot, tmp_path: Path) -> None:
-    before = datetime(2026, 11, 21, 1, 59, 50, tzinfo=timezone.utc)  # 7:59:50 PM in Chicago
+    before = datetime(2026, 11, 21, 1, 59, 50, tzinfo=UTC)  # 7:59:50 PM in Chicago
     h = make_harness(qtbot, tmp_path, FixedClock(before))
     try:
         h.pick("Ana Garc")

@@ -95,9 +95,11 @@ class SqlCustomerRepository:
         plan = plan_search(text)
         if limit <= 0:
             return []
-        if plan.empty:  # nothing typed yet: the first page by name, so the list is never blank
+        if not text.strip():  # nothing typed yet: the first page by name, so the list is not blank
             stmt = self._load().order_by(CustomerRow.name_rev_key, CustomerRow.id).limit(limit)
             return [to_customer(row) for row in self._session.scalars(stmt)]
+        if plan.empty:  # typed, but too little to search on ("12"): nothing, not everything
+            return []
         # Each probe is an index range scan cut at `limit`; their union is small, so sorting it
         # by name costs nothing however many customers there are.
         probes: list[Any] = []

@@ -22,6 +22,7 @@ from app.domain.clock import Clock, SystemClock
 from app.domain.enums import AgentState, Team
 from app.domain.errors import CallwiseError
 from app.policy.pack import PolicyPack, load_pack
+from app.ports.mailer import Mailer
 from app.ports.phone import Phone, SipAccountConfig, Transport
 from app.ports.store import Store
 from app.services.desk import Desk
@@ -169,15 +170,33 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
             else:
                 agent = stored
         phone = SipPhone()
-        desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent, sip_domain=domain)
+        company = {"company": str(settings["company.name"]),
+                   "support_number": str(settings["company.support_number"])}
+        desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
+                    sip_domain=domain, mailer=_mailer(settings),
+                    mail_from=str(settings["smtp.from_address"]), company=company)
     except BaseException:
         if demo_line is not None:
             demo_line.stop()
         raise
     return AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk, clock=clock,
-                    account=account, demo_line=demo_line,
-                    company={"company": str(settings["company.name"]),
-                             "support_number": str(settings["company.support_number"])})
+                    account=account, demo_line=demo_line, company=company)
+
+
+def _mailer(settings: Settings) -> Mailer | None:
+    """The Service Assurance email's mail server, when IT configured one (SA-EMAILFIRST)."""
+    if not settings["smtp.host"]:
+        return None
+    from app.keyring.secrets import SMTP_SERVICE, SipSecrets
+    from app.mail import SmtpConfig, SmtpMailer
+
+    config = SmtpConfig(host=str(settings["smtp.host"]), port=int(settings["smtp.port"]),
+                        security=settings["smtp.security"],
+                        from_address=str(settings["smtp.from_address"]),
+                        username=str(settings["smtp.username"]),
+                        ca_file=str(settings["smtp.ca_file"]))
+    password = SipSecrets(SMTP_SERVICE).get_password(config.username) if config.username else None
+    return SmtpMailer(config, password)
 
 
 def _company_account(settings: Settings) -> SipAccountConfig:

@@ -147,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
     desktop.window.show()
     graph.start_phone()
     desktop.controller.start()
+    if args.dial:
+        desktop.controller.open_link(args.dial)
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), desktop.window.close)
     try:

@@ -7,6 +7,8 @@ and are announced as signals named as facts. Views never call each other.
 from __future__ import annotations
 
 import logging
+import re
+from datetime import date, time
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 
 DRAFT_DELAY_MS = 1500  # a draft reaches the disk within two seconds of the last keystroke
 GATE_REFRESH_MS = 15_000  # the gate follows the clock across window edges
+
+
+def link_number(uri: str) -> str:
+    """The number in tel:+1-312-555-0142 or sip:13125550142@pbx;user=phone, digits and '+' only."""
+    body = re.sub(r"^(tel|sips?|callto):(//)?", "", uri.strip(), flags=re.IGNORECASE)
+    body = body.split("@", 1)[0].split(";", 1)[0]
+    return re.sub(r"[^\d+]", "", body)
 
 
 class DeskController(QObject):
@@ -130,6 +139,60 @@ class DeskController(QObject):
         number, context = self.number, self.context
         self._run(lambda: self._desk.verdict(customer.id, number, context),
                   self.verdict_did_change.emit)
+
+    def record_consent(self, start: time, end: time, note: str) -> None:
+        customer = self.customer
+        if customer is not None:
+            self._run(lambda: self._desk.record_consent(customer.id, start, end, note),
+                      lambda _c: self._fact_recorded("Consent recorded."))
+
+    def set_service_zone(self, zone: str) -> None:
+        customer = self.customer
+        if customer is not None:
+            self._run(lambda: self._desk.set_service_zone(customer.id, zone),
+                      lambda _c: self._fact_recorded(f"Service zone set to {zone}."))
+
+    def _fact_recorded(self, text: str) -> None:
+        self.message_did_arrive.emit(text)
+        self.reload_card()
+
+    def send_sa_email(self, address: str, purpose: str, windows: list[tuple[date, time, time]],
+                      steps: list[str], ticket: str) -> None:
+        customer = self.customer
+        if customer is not None:
+            self._run(lambda: self._desk.send_sa_email(customer.id, address, purpose, windows,
+                                                       steps, ticket),
+                      self._email_done)
+
+    def _email_done(self, notification: Notification) -> None:
+        self.notification_did_finish.emit(notification)
+        self.refresh_gate()
+
+    def open_link(self, uri: str) -> None:
+        """Click-to-dial: find the customer behind a tel:/sip: link and open the gate for them.
+
+        It never dials by itself: the agent presses Dial, and the gate re-checks as always.
+        Calls go only to customers on record, so an unknown number is refused with a reason.
+        """
+        number = link_number(uri)
+        if not number:
+            self.message_did_arrive.emit(f"“{uri}” holds no phone number to call.")
+            return
+
+        def found(customers: list[Customer]) -> None:
+            if len(customers) != 1:
+                self.message_did_arrive.emit(
+                    f"No customer on record has the number {number}: calls go only to customers."
+                    if not customers else f"Several customers have {number}: pick one.")
+                self.customers_did_load.emit(customers)
+                return
+            self.number = next((n.number for n in customers[0].numbers
+                                if n.number.lstrip("+").endswith(number.lstrip("+")[-10:])),
+                               customers[0].primary_number)
+            self.customers_did_load.emit(customers)
+            self.select_customer(customers[0].id)
+
+        self._run(lambda: self._desk.search(number), found)
 
     def set_agent_state(self, state: AgentState) -> None:
         def done(agent: Any) -> None:

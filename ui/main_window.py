@@ -4,12 +4,15 @@ and the memo on the right. Laid out for 1366×768 first; everything reachable fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -31,6 +34,7 @@ from app.ports.store import Notification
 from app.services.desk import CustomerCard
 from ui.controller import DeskController
 from ui.widgets.card import CustomerCardView
+from ui.widgets.dialogs import ConsentDialog, SaEmailDialog, ZoneDialog
 from ui.widgets.gate import DialGateView
 from ui.widgets.memo import MemoForm
 from ui.widgets.script import ScriptPanel, ScriptTexts
@@ -42,6 +46,7 @@ class MainWindow(QMainWindow):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.active_dialog: QDialog | None = None
         c = controller
         self.setWindowTitle("Callwise — agent desktop")
         self.setStyleSheet("QLabel#customerName { font-size: 17px; font-weight: bold; }"
@@ -235,9 +240,32 @@ class MainWindow(QMainWindow):
             c.set_agent_state(AgentState.NOT_READY_FOLLOW_UP)
         elif name == "SWITCH_TO_AFTER_CALL_WORK":
             c.set_agent_state(AgentState.AFTER_CALL_WORK)
+        elif name == "RECORD_CONSENT" and c.customer is not None:
+            self._open(ConsentDialog(c.customer, self.card.local_time.text(), self),
+                       lambda d: c.record_consent(*d.values()))
+        elif name == "RECORD_SERVICE_ZONE" and c.customer is not None:
+            self._open(ZoneDialog(c.customer, self), lambda d: c.set_service_zone(d.value()))
+        elif name == "SEND_SA_EMAIL" and c.customer is not None:
+            zone = self.card.zone.text().split(" — ")[0]
+            self._open(SaEmailDialog(c.customer, c.desk.now().date(), zone,
+                                     c.context.ticket_ref, self),
+                       lambda d: c.send_sa_email(*d.values()))
+        elif name == "RECORD_POLICY_DIRECTION":
+            self.gate.directed.setChecked(True)
+            self.gate.ticket.setFocus()
+            self.statusBar().showMessage("Enter the policy reference in the Ticket field.", 10_000)
+        elif name == "EDIT_NUMBER":
+            self.card.number.setFocus()
         else:
-            self.statusBar().showMessage(f"“{getattr(action, 'label', name)}” is not available "
-                                         "in this version yet.", 10_000)
+            self.statusBar().showMessage(f"“{getattr(action, 'label', name)}” is done on the "
+                                         "call itself.", 10_000)
+
+    def _open(self, dialog: QDialog, on_accept: Callable[[Any], None]) -> None:
+        """Window-modal but non-blocking: the event loop (and the phone) keep running."""
+        self.active_dialog = dialog
+        dialog.accepted.connect(lambda: on_accept(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     def _notification(self, n: Notification) -> None:
         if n.delivered:

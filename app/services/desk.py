@@ -12,20 +12,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.agent import Agent
 from app.domain.call import CallRecord, CallState, new_record_id
 from app.domain.clock import Clock
-from app.domain.customer import ContactHistory, Customer
+from app.domain.customer import Consent, ContactHistory, Customer
 from app.domain.enums import AgentState, CallOrigin, CallOutcome, CallReason, NotificationTemplate
 from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
+from app.mail.compose import SaEmail, body_text, compose_sa_email
+from app.mail.templates import load_email_template
 from app.policy.engine import Verdict, evaluate
 from app.policy.facts import DialFacts
+from app.policy.numbers import dial_string, zones_for
 from app.policy.obligations import RecordFacts, closure_blockers
 from app.policy.pack import PolicyPack
 from app.policy.sensitive import find_sensitive
+from app.ports.mailer import Mailer
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
 from app.ports.store import Notification, Store, UnitOfWork
 
@@ -63,8 +68,12 @@ class CustomerCard:
 
 class Desk:
     def __init__(self, *, store: Store, pack: PolicyPack, phone: Phone, clock: Clock,
-                 agent: Agent, sip_domain: str) -> None:
+                 agent: Agent, sip_domain: str, mailer: Mailer | None = None,
+                 mail_from: str = "", company: dict[str, str] | None = None) -> None:
         self._store = store
+        self._mailer = mailer
+        self._mail_from = mail_from
+        self._company = company or {}
         self._pack = pack
         self._phone = phone
         self._clock = clock
@@ -166,6 +175,79 @@ class Desk:
         log.info("dial %s record=%s pack=%s", record.dial_string, record.id, verdict.pack_version)
         return record
 
+    # -- facts the agent records from the gate -----------------------------------------------
+
+    def record_consent(self, customer_id: str, start: time, end: time, note: str) -> Customer:
+        """OB-WINDOW: the customer agreed to other hours; who, when and the window are kept."""
+        if start == end:
+            raise CallwiseError("The consent window is empty (it starts when it ends).",
+                                action="Enter the hours the customer agreed to.")
+        now = self._clock.now()
+        consent = Consent(start=start, end=end, recorded_by=self._agent.id, recorded_at=now,
+                          note=note.strip())
+        with self._store.unit_of_work() as uow:
+            uow.customers.record_consent(customer_id, consent)
+            uow.audit.append("consent_recorded", customer_id,
+                             {"from": start.isoformat(), "to": end.isoformat(),
+                              "by": self._agent.id, "note": note.strip()}, now)
+            uow.commit()
+            customer = uow.customers.get(customer_id)
+        assert customer is not None
+        return customer
+
+    def set_service_zone(self, customer_id: str, zone: str) -> Customer:
+        """OB-WINDOW: the service address's zone, when the number alone cannot tell."""
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise CallwiseError(f"“{zone}” is not a time zone Callwise knows.",
+                                action="Pick the zone from the list, e.g. America/Chicago.") from e
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            uow.customers.set_service_zone(customer_id, zone, self._agent.id, now)
+            uow.audit.append("service_zone_recorded", customer_id,
+                             {"zone": zone, "by": self._agent.id}, now)
+            uow.commit()
+            customer = uow.customers.get(customer_id)
+        assert customer is not None
+        return customer
+
+    def send_sa_email(self, customer_id: str, address: str, purpose: str,
+                      windows: list[tuple[date, time, time]], next_steps: list[str],
+                      ticket_ref: str) -> Notification:
+        """SA-EMAILFIRST: email the customer before calling; counts as sent only once delivered."""
+        if self._mailer is None:
+            raise CallwiseError("No mail server is configured on this workstation.",
+                                action="Ask IT to set smtp.host and smtp.from_address.")
+        now = self._clock.now()
+        with self._store.unit_of_work(read_only=True) as uow:
+            customer = uow.customers.get(customer_id)
+        if customer is None:
+            raise CallwiseError("That customer no longer exists in the record store.")
+        zones = zones_for(customer.primary_number, customer.service_zone).zones
+        if not zones:
+            raise CallwiseError("The customer's time zone is unknown, so the availability "
+                                "windows cannot be stated.", action="Record the service zone first.")
+        message = compose_sa_email(
+            SaEmail(first_name=customer.first_name, address=address, purpose=purpose,
+                    windows=windows, zone=zones[0], next_steps=next_steps, ticket_ref=ticket_ref,
+                    company_name=self._company.get("company", ""),
+                    support_number=self._company.get("support_number", ""),
+                    agent_name=self._agent.name),
+            load_email_template(), from_address=self._mail_from, now=now)
+        result = self._mailer.send(message)
+        notification = Notification(
+            id=new_record_id(), customer_id=customer_id, agent_id=self._agent.id, channel="email",
+            template="sa_email", destination=address, body=body_text(message), sent_at=now,
+            delivered=result.delivered, detail=result.detail)
+        with self._store.unit_of_work() as uow:
+            uow.notifications.add(notification)
+            uow.audit.append("sa_email", customer_id,
+                             {"to": address, "delivered": result.delivered,
+                              "ticket": ticket_ref}, now)
+            uow.commit()
+        return notification
+
     # -- agent state ---------------------------------------------------------------------------
 
     def set_state(self, state: AgentState) -> Agent:
@@ -184,11 +266,8 @@ class Desk:
             customer = uow.customers.get(customer_id)
             if customer is None:
                 raise CallwiseError("That customer no longer exists in the record store.")
-        verdict_number = customer.primary_number
         ref = new_record_id()
-        from app.policy.numbers import dial_string
-
-        destination = f"sip:{dial_string(verdict_number)}@{self._sip_domain}"
+        destination = f"sip:{dial_string(customer.primary_number)}@{self._sip_domain}"
         self._pending_messages[ref] = Notification(
             id=ref, customer_id=customer_id, agent_id=self._agent.id, channel="sip_message",
             template=template.value, destination=destination, body=text,

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import AppGraph
 from app.demo.customers import demo_agent, seed_demo
+from app.domain.agent import Agent
 from app.domain.clock import FixedClock
 from app.domain.enums import CallOutcome
+from app.mail.smtp import DeliveryResult
 from app.policy.pack import load_pack
 from app.ports.phone import (
     CallEnded,
@@ -118,22 +121,36 @@ class Harness:
         return blocker.args[0]
 
 
-def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock) -> Harness:
+class FakeMailer:
+    """Keeps what would have been sent; the real SMTP path is proven in tests/integration/mail."""
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    def send(self, message: EmailMessage) -> DeliveryResult:
+        self.sent.append(message)
+        return DeliveryResult(True, "250 OK")
+
+
+def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
+                 agent: Agent | None = None, mailer: FakeMailer | None = None) -> Harness:
     store = open_store(f"sqlite:///{tmp_path / 'gui.sqlite3'}")
     seed_demo(store)
-    agent = demo_agent()
+    agent = agent or demo_agent()
     with store.unit_of_work() as uow:
         if uow.agents.get(agent.id) is None:
             uow.agents.add(agent)
             uow.commit()
     phone = FakePhone()
     pack = load_pack(None)
+    company = {"company": "Callwise Demo Telecom", "support_number": "1-800-555-0100"}
     desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
-                sip_domain="pbx.test")
+                sip_domain="pbx.test", mailer=mailer, mail_from="care@callwise.test",
+                company=company)
     settings = load_settings(None, tmp_path / "no-machine.toml")
     graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
                      clock=clock, account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"),
-                     company={"company": "Callwise Demo Telecom", "support_number": "1-800-555-0100"})
+                     company=company)
     desktop = open_desktop(graph)
     qtbot.addWidget(desktop.window)
     desktop.window.show()

@@ -67,7 +67,8 @@ class DemoLine:
 
     def start(self) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "app.demo.line", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "app.demo.line", "--host", "127.0.0.1", "--port", "0",
+             "--parent-pid", str(os.getpid())],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         assert self._proc.stdout is not None

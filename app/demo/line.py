@@ -717,6 +717,15 @@ async def serve(host: str, port: int, timings: Timings, say: Callable[[str], Non
         transport.close()
 
 
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """A killed app cannot stop its demo line; the line notices it was orphaned and stops."""
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            stop.set()
+            return
+        await asyncio.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m app.demo.line", description="Callwise demo line: a local SIP peer."
@@ -727,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-answer-s", type=float, default=Timings.no_answer_s)
     parser.add_argument("--voicemail-s", type=float, default=Timings.voicemail_s)
     parser.add_argument("--drop-after-s", type=float, default=Timings.drop_after_s)
+    parser.add_argument("--parent-pid", type=int, default=None,
+                        help="exit when this process is gone (the app that started us was killed)")
     args = parser.parse_args(argv)
     timings = Timings(args.ring_s, args.no_answer_s, args.voicemail_s, args.drop_after_s)
 
@@ -738,7 +749,11 @@ def main(argv: list[str] | None = None) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        watcher = (loop.create_task(_watch_parent(args.parent_pid, stop))
+                   if args.parent_pid is not None else None)
         await serve(args.host, args.port, timings, say, stop)
+        if watcher is not None:
+            watcher.cancel()
 
     try:
         asyncio.run(run())

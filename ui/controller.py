@@ -20,6 +20,7 @@ from app.domain.errors import CallwiseError
 from app.domain.memo import Memo
 from app.ports.phone import (
     CallEnded,
+    CallPhase,
     CallProgressed,
     MessageResult,
     PhoneEvent,
@@ -57,6 +58,7 @@ class DeskController(QObject):
     draft_did_save = Signal(bool)  # False: refused (sensitive text)
     notification_did_finish = Signal(object)  # Notification
     dial_was_blocked = Signal(object)  # CallwiseError / DialBlocked
+    hold_did_change = Signal(bool)
     message_did_arrive = Signal(str)  # a sentence for the status line
     error_did_occur = Signal(object)  # CallwiseError
 
@@ -70,6 +72,7 @@ class DeskController(QObject):
         self.number: str = ""
         self.context = CallContext()
         self.record: CallRecord | None = None
+        self.held = False
         self._draft: Memo | None = None
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -228,6 +231,16 @@ class DeskController(QObject):
 
         self._run(lambda: self._desk.place_call(customer.id, number, context), done, blocked)
 
+    def toggle_hold(self) -> None:
+        if self.record is not None and self.record.connected_at is not None:
+            record_id, on = self.record.id, not self.held
+            self._run(lambda: self._desk.hold(record_id, on))
+
+    def send_dtmf(self, digits: str) -> None:
+        if self.record is not None and self.record.outcome is None:
+            record_id = self.record.id
+            self._run(lambda: self._desk.send_dtmf(record_id, digits))
+
     def hangup(self) -> None:
         if self.record is not None:
             record_id = self.record.id
@@ -242,6 +255,14 @@ class DeskController(QObject):
         if isinstance(event, PhoneFailed):
             self.message_did_arrive.emit(f"The phone stopped: {event.reason}")
             return
+        if isinstance(event, CallProgressed) and event.phase in (CallPhase.HELD, CallPhase.RESUMED):
+            if self.record is not None and event.ref == self.record.id:
+                self.held = event.phase is CallPhase.HELD
+                self.hold_did_change.emit(self.held)
+            return
+        if isinstance(event, CallEnded) and self.held:
+            self.held = False
+            self.hold_did_change.emit(False)
         if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
             self._run(lambda: self._desk.on_phone_event(event), self._phone_event_recorded)
 

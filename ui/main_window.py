@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.agent import Agent
 from app.domain.call import CallRecord, CallState
-from app.domain.enums import AgentState, NotificationTemplate
+from app.domain.enums import AgentState, CallOrigin, CallOutcome, NotificationTemplate
 from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
 from app.policy.engine import Verdict
@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self.gate.action_was_requested.connect(self._fix)
         self.gate.dial_was_requested.connect(c.dial)
         self.gate.hangup_was_requested.connect(c.hangup)
+        self.gate.hold_was_requested.connect(c.toggle_hold)
+        self.gate.tones_were_typed.connect(c.send_dtmf)
+        QShortcut(QKeySequence("Ctrl+K"), self, self.gate.keypad.setFocus)
         # Qt hands StrEnum item data back as plain str: rebuild the enum.
         self.state.activated.connect(
             lambda _i: c.set_agent_state(AgentState(self.state.currentData())))
@@ -148,6 +151,7 @@ class MainWindow(QMainWindow):
             lambda ok: self.memo.show_saved(ok, datetime.now().strftime("at %H:%M:%S")))
         c.notification_did_finish.connect(self._notification)
         c.dial_was_blocked.connect(self._blocked)
+        c.hold_did_change.connect(self.gate.show_held)
         c.message_did_arrive.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         c.error_did_occur.connect(self._error)
         self._update_call_widgets(None)
@@ -159,7 +163,7 @@ class MainWindow(QMainWindow):
         self.search.query.selectAll()
 
     def _card_loaded(self, card: CustomerCard) -> None:
-        self.card.show_card(card, self.controller.number)
+        self.card.show_card(card, self.controller.number, self.controller.desk.attempt_cap())
         self.script.set_customer(card.customer)
 
     def _verdict(self, verdict: Verdict) -> None:
@@ -185,7 +189,7 @@ class MainWindow(QMainWindow):
             status = (f"{record.state.label}: {record.dial_string}" if in_call else
                       f"Ended: {record.outcome.label if record.outcome else ''}")
         self.gate.set_in_call(record is not None, status)
-        self.gate.set_live(in_call)
+        self.gate.set_live(in_call, record is not None and record.connected_at is not None)
         self.script.show_record(record)
         self._refresh_memo_check()
 
@@ -195,6 +199,12 @@ class MainWindow(QMainWindow):
 
     def _call_ended(self, record: CallRecord) -> None:
         self._update_call_widgets(record)
+        if record.outcome is CallOutcome.DROPPED:
+            # Seed 002: dropped calls are called back after the "Dropped Call" message.
+            self.gate.origin.setCurrentIndex(self.gate.origin.findData(CallOrigin.DROPPED_CALL))
+            self.statusBar().showMessage(
+                "The call dropped. Finish the memo; the next call is set up as a dropped-call "
+                "callback (send the “Dropped Call” message first).", 20_000)
         self.memo.load(record)
         self.tabs.setCurrentIndex(1)
         self._refresh_memo_check()

@@ -28,7 +28,7 @@ from app.policy.engine import Verdict, evaluate
 from app.policy.facts import DialFacts
 from app.policy.numbers import dial_string, zones_for
 from app.policy.obligations import RecordFacts, closure_blockers
-from app.policy.pack import PolicyPack
+from app.policy.pack import AttemptsParams, PolicyPack
 from app.policy.sensitive import find_sensitive
 from app.ports.mailer import Mailer
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
@@ -317,6 +317,17 @@ class Desk:
 
     def hangup(self, record_id: str) -> None:
         self._phone.hangup(record_id)
+
+    def hold(self, record_id: str, on: bool) -> None:
+        (self._phone.hold if on else self._phone.unhold)(record_id)
+
+    def send_dtmf(self, record_id: str, digits: str) -> None:
+        self._phone.send_dtmf(record_id, digits)
+
+    def attempt_cap(self) -> int | None:
+        """OB-SEQUENCE: how many unanswered attempts this agent's team may make (None: no cap)."""
+        params = self._pack.params("OB-ATTEMPTS", AttemptsParams)
+        return params.caps.get(self._agent.team) if params else None
 
     # -- on the call ---------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ class FakePhone:
         self.dialled: list[tuple[str, str]] = []
         self.messages: list[tuple[str, str, str]] = []
         self.hung_up: list[str] = []
+        self.tones: list[tuple[str, str]] = []
         self.auto_deliver = True
         self._lock = threading.Lock()
 
@@ -74,13 +75,13 @@ class FakePhone:
                             connected=True))
 
     def hold(self, ref: str) -> None:
-        pass
+        self.emit(CallProgressed(ref, CallPhase.HELD))
 
     def unhold(self, ref: str) -> None:
-        pass
+        self.emit(CallProgressed(ref, CallPhase.RESUMED))
 
     def send_dtmf(self, ref: str, digits: str) -> None:
-        pass
+        self.tones.append((ref, digits))
 
     def send_message(self, ref: str, uri: str, text: str) -> None:
         self.messages.append((ref, uri, text))

@@ -66,7 +66,7 @@ class CustomerCardView(QFrame):
         self._ticker.timeout.connect(self._tick)
         self._ticker.start()
 
-    def show_card(self, card: CustomerCard, number: str) -> None:
+    def show_card(self, card: CustomerCard, number: str, cap: int | None = None) -> None:
         c, h = card.customer, card.history
         self.name.setText(c.full_name)
         self.account.setText(f"{c.account_number} · {c.line_of_business}")
@@ -81,7 +81,13 @@ class CustomerCardView(QFrame):
         self._zones = decision.zones
         self.zone.setText(f"{', '.join(decision.zones) or 'unknown'} — {decision.explanation}")
         suffix = "" if h.complete else "  (central records unreachable: may be incomplete)"
-        self.attempts.setText(f"{h.unanswered_attempts} since the last conversation{suffix}")
+        text = f"{h.unanswered_attempts} since the last conversation"
+        if cap is not None:  # OB-SEQUENCE: the attempts left, and what the last one requires
+            left = max(cap - h.unanswered_attempts, 0)
+            text += (f" — {left} of {cap} left" if left else f" — none left of {cap}")
+            if left == 1:
+                text += "; if unanswered: voicemail and an account note"
+        self.attempts.setText(text + suffix)
         self.last_talk.setText(_when(h.last_conversation_at))
         if c.consent:
             self.consent.setText(

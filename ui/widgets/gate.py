@@ -6,8 +6,8 @@ action; this view's verdict is never trusted to place a call.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QKeySequence, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,8 @@ class DialGateView(QWidget):
     action_was_requested = Signal(object)  # policy Action
     dial_was_requested = Signal()
     hangup_was_requested = Signal()
+    hold_was_requested = Signal()
+    tones_were_typed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,11 +86,24 @@ class DialGateView(QWidget):
         self.hangup.setAccessibleName("Hang up")
         self.hangup.setShortcut(QKeySequence("Ctrl+E"))
         self.hangup.setEnabled(False)
+        self.hold = QPushButton("Hold  (Ctrl+H)")
+        self.hold.setAccessibleName("Hold or resume the call")
+        self.hold.setShortcut(QKeySequence("Ctrl+H"))
+        self.hold.setCheckable(True)
+        self.hold.setEnabled(False)
+        self.keypad = QLineEdit()
+        self.keypad.setPlaceholderText("Keypad: type digits, Enter sends  (Ctrl+K)")
+        self.keypad.setAccessibleName("Keypad: tones to send on the call")
+        self.keypad.setEnabled(False)
+        self.keypad.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9*#]{0,32}")))
         self.call_status = QLabel("")
         self.call_status.setAccessibleName("Call status")
         buttons = QHBoxLayout()
         buttons.addWidget(self.dial, 2)
+        buttons.addWidget(self.hold, 1)
         buttons.addWidget(self.hangup, 1)
+        controls = QHBoxLayout()
+        controls.addWidget(self.keypad, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -98,6 +113,7 @@ class DialGateView(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.call_status)
+        layout.addLayout(controls)
         layout.addLayout(buttons)
 
         self.origin.currentIndexChanged.connect(self._context_changed)
@@ -106,8 +122,11 @@ class DialGateView(QWidget):
         self.ticket.editingFinished.connect(self._context_changed)
         self.dial.clicked.connect(self.dial_was_requested)
         self.hangup.clicked.connect(self.hangup_was_requested)
+        self.hold.clicked.connect(lambda _checked: self.hold_was_requested.emit())
+        self.keypad.returnPressed.connect(self._send_tones)
         self._in_call = False
         self._live = False
+        self._connected = False
         self._allowed = False
 
     def context(self) -> CallContext:
@@ -167,14 +186,28 @@ class DialGateView(QWidget):
             self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
         self._update_buttons()
 
+    def _send_tones(self) -> None:
+        digits = self.keypad.text()
+        if digits:
+            self.tones_were_typed.emit(digits)
+            self.keypad.clear()
+
+    def show_held(self, held: bool) -> None:
+        self.hold.setChecked(held)
+        self.hold.setText("Resume  (Ctrl+H)" if held else "Hold  (Ctrl+H)")
+
     def show_refusal(self, text: str) -> None:
         """The point-of-action re-check refused the dial; the next verdict replaces this."""
         self.summary.setText(f"✖ {text}")
         self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
 
-    def set_live(self, live: bool) -> None:
-        """The SIP call itself is up (dialling, ringing or connected): only then can it be hung up."""
+    def set_live(self, live: bool, connected: bool = False) -> None:
+        """The SIP call itself is up (dialling, ringing or connected): only then can it be hung up;
+        hold and tones need it connected."""
         self._live = live
+        self._connected = connected and live
+        if not self._connected:
+            self.show_held(False)
         self._update_buttons()
 
     def set_in_call(self, in_call: bool, status: str = "") -> None:
@@ -193,3 +226,5 @@ class DialGateView(QWidget):
     def _update_buttons(self) -> None:
         self.dial.setEnabled(self._allowed and not self._in_call)
         self.hangup.setEnabled(self._in_call and self._live)
+        self.hold.setEnabled(self._in_call and self._connected)
+        self.keypad.setEnabled(self._in_call and self._connected)

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
@@ -24,7 +25,8 @@ from app.domain.errors import CallwiseError
 from app.policy.pack import PolicyPack, load_pack
 from app.ports.mailer import Mailer
 from app.ports.phone import Phone, SipAccountConfig, Transport
-from app.ports.store import Store
+from app.ports.store import Shift, Store
+from app.services.callbacks import Commitments
 from app.services.desk import Desk
 from app.settings import Settings, load_settings
 
@@ -102,6 +104,7 @@ class AppGraph:
     store: Store
     phone: Phone
     desk: Desk
+    commitments: Commitments
     clock: Clock
     account: SipAccountConfig
     demo_line: DemoLine | None = None
@@ -121,6 +124,17 @@ class AppGraph:
             if self.demo_line is not None:
                 self.demo_line.stop()
             self.store.close()
+
+
+def _demo_shift(store: Store, agent_id: str, clock: Clock) -> None:
+    """The demo agent works a twelve-hour shift around now, so a promised callback stays theirs."""
+    now = clock.now()
+    with store.unit_of_work() as uow:
+        if uow.shifts.covering(agent_id, now) is None:
+            start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+            uow.shifts.add(Shift(id=f"demo-shift-{start:%Y%m%d%H}", agent_id=agent_id,
+                                 starts_at=start, ends_at=start + timedelta(hours=12)))
+            uow.commit()
 
 
 def _agent(settings: Settings, demo: bool) -> Agent:
@@ -170,17 +184,21 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
                 uow.commit()
             else:
                 agent = stored
+        if demo:
+            _demo_shift(store, agent.id, clock)
         phone = SipPhone()
         company = {"company": str(settings["company.name"]),
                    "support_number": str(settings["company.support_number"])}
         desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
                     sip_domain=domain, mailer=_mailer(settings),
                     mail_from=str(settings["smtp.from_address"]), company=company)
+        commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
     except BaseException:
         if demo_line is not None:
             demo_line.stop()
         raise
-    return AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk, clock=clock,
+    return AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
+                    commitments=commitments, clock=clock,
                     account=account, demo_line=demo_line, company=company)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.domain.call import CallRecord
+from app.domain.commitment import CallbackRequest
 from app.domain.customer import Customer
 from app.domain.enums import AgentState, NotificationTemplate
 from app.domain.errors import CallwiseError
@@ -28,6 +29,7 @@ from app.ports.phone import (
     RegistrationChanged,
 )
 from app.ports.store import Notification
+from app.services.callbacks import CallbackItem, Commitments, call_context
 from app.services.desk import CallContext, CustomerCard, Desk
 from ui.tasks import TaskRunner
 
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 
 DRAFT_DELAY_MS = 1500  # a draft reaches the disk within two seconds of the last keystroke
 GATE_REFRESH_MS = 15_000  # the gate follows the clock across window edges
+CALLBACKS_REFRESH_MS = 60_000  # picks up other desktops' queue and assignment changes
 
 
 def link_number(uri: str) -> str:
@@ -61,11 +64,24 @@ class DeskController(QObject):
     hold_did_change = Signal(bool)
     message_did_arrive = Signal(str)  # a sentence for the status line
     error_did_occur = Signal(object)  # CallwiseError
+    callbacks_did_load = Signal(object)  # CallbackBoard
+    scheduling_did_open = Signal(object)  # SchedulingContext
+    callback_check_did_finish = Signal(object)  # CallbackCheck
+    callback_did_schedule = Signal(object)  # CallbackItem
+    callback_was_refused = Signal(object)  # CallwiseError
+    callback_did_change = Signal(object)  # CallbackItem | Callback
+    context_did_load = Signal(object)  # CallContext set by "Call now"
 
-    def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str], *,
+                 commitments: Commitments, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._desk = desk
+        self._commitments = commitments
+        self.callback_id: str | None = None
+        self._callbacks_timer = QTimer(self)
+        self._callbacks_timer.setInterval(CALLBACKS_REFRESH_MS)
+        self._callbacks_timer.timeout.connect(self.refresh_callbacks)
+        self._callbacks_timer.start()
         self._runner = runner
         self._templates = templates
         self.customer: Customer | None = None
@@ -98,6 +114,7 @@ class DeskController(QObject):
         self.agent_did_change.emit(self._desk.agent)
         self._run(self._desk.open_records, self._reopen)
         self.search("")
+        self.refresh_callbacks()
 
     def _reopen(self, records: list[CallRecord]) -> None:
         if not records:
@@ -296,6 +313,53 @@ class DeskController(QObject):
         self.record = record
         self.call_did_change.emit(record)
 
+    # -- callbacks and commitments (COMMIT, SA-OWNERSHIP) --------------------------------------
+
+    def refresh_callbacks(self) -> None:
+        self._run(self._commitments.board, self.callbacks_did_load.emit)
+
+    def open_scheduling(self) -> None:
+        customer = self.customer
+        if customer is None:
+            return
+        call_id = self.record.id if self.record is not None else None
+        self._run(lambda: self._commitments.context(customer.id, call_id),
+                  self.scheduling_did_open.emit)
+
+    def check_callback(self, request: CallbackRequest) -> None:
+        self._run(lambda: self._commitments.check(request), self.callback_check_did_finish.emit)
+
+    def schedule_callback(self, request: CallbackRequest) -> None:
+        def done(item: CallbackItem) -> None:
+            self.callback_did_schedule.emit(item)
+            self.refresh_callbacks()
+        self._run(lambda: self._commitments.schedule(request), done, self.callback_was_refused.emit)
+
+    def take_callback(self, callback_id: str) -> None:
+        def done(item: object) -> None:
+            self.callback_did_change.emit(item)
+            self.refresh_callbacks()
+        self._run(lambda: self._commitments.take(callback_id), done)
+
+    def cancel_callback(self, callback_id: str, reason: str) -> None:
+        def done(cb: object) -> None:
+            self.callback_did_change.emit(cb)
+            self.refresh_callbacks()
+        self._run(lambda: self._commitments.cancel(callback_id, reason), done)
+
+    def call_callback(self, customer_id: str, callback_id: str) -> None:
+        """"Call now" on a promised callback: the gate opens with its context; Dial still checks."""
+        if self.record is not None:
+            self.message_did_arrive.emit("Finish the open call record before calling back.")
+            return
+
+        def loaded(item: CallbackItem) -> None:
+            self.callback_id = item.id
+            self.context = call_context(item)
+            self.context_did_load.emit(self.context)
+            self.select_customer(item.customer_id)
+        self._run(lambda: self._commitments.item(callback_id), loaded)
+
     # -- memo ----------------------------------------------------------------------------------
 
     def memo_problems(self, memo: Memo) -> list[str]:
@@ -325,18 +389,21 @@ class DeskController(QObject):
         if record is None:
             return
         self._draft_timer.stop()
-        record_id = record.id
+        record_id, callback_id = record.id, self.callback_id
 
         def done(closed: CallRecord) -> None:
             self.record = None
             self._draft = None
+            self.callback_id = None
             self.record_did_close.emit(closed)
             self.reload_card()
+            self.refresh_callbacks()
 
-        self._run(lambda: self._desk.close_record(record_id, memo), done)
+        self._run(lambda: self._desk.close_record(record_id, memo, callback_id), done)
 
     def shutdown(self) -> None:
         """Last draft to disk before the worker stops; the record itself stays open for next time."""
         self._gate_timer.stop()
+        self._callbacks_timer.stop()
         if self._draft_timer.isActive() or self.record is not None:
             self.flush_draft()

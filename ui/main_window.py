@@ -25,14 +25,17 @@ from PySide6.QtWidgets import (
 
 from app.domain.agent import Agent
 from app.domain.call import CallRecord, CallState
+from app.domain.commitment import Urgency, urgency
 from app.domain.enums import AgentState, CallOrigin, CallOutcome, NotificationTemplate
 from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
 from app.policy.engine import Verdict
 from app.ports.phone import RegistrationChanged
 from app.ports.store import Notification
+from app.services.callbacks import CallbackBoard, SchedulingContext
 from app.services.desk import CustomerCard
 from ui.controller import DeskController
+from ui.widgets.callbacks import CallbacksPanel, ScheduleCallbackDialog
 from ui.widgets.card import CustomerCardView
 from ui.widgets.dialogs import ConsentDialog, SaEmailDialog, ZoneDialog
 from ui.widgets.gate import DialGateView
@@ -60,6 +63,8 @@ class MainWindow(QMainWindow):
         self.state.setAccessibleName("Agent state")
         for s in AgentState:
             self.state.addItem(s.label, s)
+        self.due = QLabel("")
+        self.due.setAccessibleName("Callbacks due")
         self.registration = QLabel("● Phone: connecting…")
         self.registration.setAccessibleName("Phone line status")
         self.registration.setObjectName("registration")
@@ -71,6 +76,8 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("State (Ctrl+T):"))
         top.addWidget(self.state)
         top.addStretch(1)
+        top.addWidget(self.due)
+        top.addSpacing(16)
         top.addWidget(self.registration)
         top.addSpacing(16)
         top.addWidget(pack)
@@ -91,12 +98,15 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.script, "On the call  (Alt+1)")
         self.tabs.addTab(self.memo, "Memo  (Alt+2)")
 
+        self.callbacks = CallbacksPanel(c.desk)  # the Desk is a Clock, as for the card
+        self.tabs.addTab(self.callbacks, "Callbacks  (Alt+3)")
+        self.tabs.setCurrentWidget(self.callbacks)  # what an idle agent looks at first
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.search)
         splitter.addWidget(middle)
         splitter.addWidget(self.tabs)
         splitter.setChildrenCollapsible(False)
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(250)
         middle.setMinimumWidth(460)
         self.tabs.setMinimumWidth(420)
         splitter.setStretchFactor(0, 0)
@@ -116,6 +126,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+T"), self, self.state.setFocus)
         QShortcut(QKeySequence("Alt+1"), self, lambda: self.tabs.setCurrentIndex(0))
         QShortcut(QKeySequence("Alt+2"), self, lambda: self.tabs.setCurrentIndex(1))
+        QShortcut(QKeySequence("Alt+3"), self, lambda: self.tabs.setCurrentIndex(2))
 
         # Views ask; the controller announces facts; views observe.
         self.search.search_was_requested.connect(c.search)
@@ -129,6 +140,18 @@ class MainWindow(QMainWindow):
         self.gate.hold_was_requested.connect(c.toggle_hold)
         self.gate.tones_were_typed.connect(c.send_dtmf)
         QShortcut(QKeySequence("Ctrl+K"), self, self.gate.keypad.setFocus)
+        QShortcut(QKeySequence("Ctrl+B"), self, self._focus_callbacks)
+        self.callbacks.call_was_requested.connect(c.call_callback)
+        self.callbacks.take_was_requested.connect(c.take_callback)
+        self.callbacks.cancel_was_requested.connect(c.cancel_callback)
+        self.callbacks.schedule_was_requested.connect(c.open_scheduling)
+        self.callbacks.refresh_was_requested.connect(c.refresh_callbacks)
+        c.callbacks_did_load.connect(self.callbacks.show_board)
+        c.callbacks_did_load.connect(self._count_callbacks)
+        c.scheduling_did_open.connect(self._open_scheduling)
+        c.context_did_load.connect(self.gate.show_context)
+        c.callback_did_schedule.connect(lambda item: self.statusBar().showMessage(
+            f"Callback promised to {item.customer_name} for {item.due_words()}.", 10_000))
         # Qt hands StrEnum item data back as plain str: rebuild the enum.
         self.state.activated.connect(
             lambda _i: c.set_agent_state(AgentState(self.state.currentData())))
@@ -164,6 +187,7 @@ class MainWindow(QMainWindow):
 
     def _card_loaded(self, card: CustomerCard) -> None:
         self.card.show_card(card, self.controller.number, self.controller.desk.attempt_cap())
+        self.callbacks.set_can_schedule(True)
         self.script.set_customer(card.customer)
 
     def _verdict(self, verdict: Verdict) -> None:
@@ -238,6 +262,32 @@ class MainWindow(QMainWindow):
         missing = self.controller.missing_for_close(memo) if record else []
         self.memo.show_check(problems, missing,
                              record is not None and record.state is CallState.WRAP_UP)
+
+    def _focus_callbacks(self) -> None:
+        self.tabs.setCurrentWidget(self.callbacks)
+        self.callbacks.focus_list()
+
+    def _count_callbacks(self, board: CallbackBoard) -> None:
+        """COMMIT: overdue promises stay in sight whatever tab is open."""
+        now = self.controller.desk.now()
+        marks = [urgency(item.due_at, now) for item in board.mine]
+        overdue, soon = marks.count(Urgency.OVERDUE), marks.count(Urgency.DUE_SOON)
+        parts = ([f"{overdue} overdue"] if overdue else []) + ([f"{soon} due soon"] if soon else [])
+        self.due.setText(f"⚠ Callbacks: {', '.join(parts)}" if parts else "")
+        self.due.setStyleSheet("color: #b3261e; font-weight: bold;" if overdue else "")
+        self.tabs.setTabText(2, f"Callbacks ({len(board.mine)})  (Alt+3)")
+
+    def _open_scheduling(self, context: SchedulingContext) -> None:
+        dialog = ScheduleCallbackDialog(context, self)
+        c = self.controller
+        dialog.check_was_requested.connect(c.check_callback)
+        dialog.schedule_was_requested.connect(c.schedule_callback)
+        c.callback_check_did_finish.connect(dialog.show_check)
+        c.callback_was_refused.connect(dialog.show_refusal)
+        c.callback_did_schedule.connect(dialog.scheduled)
+        self.active_dialog = dialog
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     def _fix(self, action: object) -> None:
         name = getattr(action, "name", "")

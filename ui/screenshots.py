@@ -115,6 +115,12 @@ def main(out: Path) -> int:
             wait_for(c.record_did_close, w.memo.close_button.click)
             settle()
             w.grab().save(str(out / "09-record-closed.png"))
+
+            wait_for(c.scheduling_did_open, w.callbacks.schedule.click)
+            settle(600)
+            if w.active_dialog is not None:
+                w.active_dialog.grab().save(str(out / "10-schedule-callback.png"))
+                w.active_dialog.reject()
         finally:
             desktop.window.close()
             desktop.close()

@@ -33,6 +33,7 @@ from app.policy.sensitive import find_sensitive
 from app.ports.mailer import Mailer
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
 from app.ports.store import Notification, Store, UnitOfWork
+from app.services.callbacks import complete_on_close
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,8 @@ class Desk:
         return [rule for rule in closure_blockers(self._pack, facts)
                 if rule not in own and not (_COVERED_BY_FIELDS.get(rule, set()) & own)]
 
-    def close_record(self, record_id: str, memo: Memo) -> CallRecord:
+    def close_record(self, record_id: str, memo: Memo,
+                     callback_id: str | None = None) -> CallRecord:
         problems = self.check_memo(memo)
         if problems:
             raise CallwiseError("The memo holds text that looks like an SSN, PIN or card number: "
@@ -395,6 +397,8 @@ class Desk:
             record.memo = memo
             record.close(now, self.closure_missing(record))
             uow.calls.save(record)
+            # COMMIT: a promised callback is kept by this call, in the same transaction.
+            complete_on_close(uow, record, self._agent.id, now, callback_id)
             if record.ticket_ref and memo.ticket_findings.strip():
                 uow.tickets.add_update(record.ticket_ref, record.id,
                                        f"{memo.summary}\n{memo.customer_response}\n"

@@ -31,6 +31,7 @@ from app.ports.phone import (
     PhoneEvent,
     SipAccountConfig,
 )
+from app.services.callbacks import Commitments
 from app.services.desk import Desk
 from app.settings import load_settings
 from app.storage import open_store
@@ -149,7 +150,9 @@ def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
                 sip_domain="pbx.test", mailer=mailer, mail_from="care@callwise.test",
                 company=company)
     settings = load_settings(None, tmp_path / "no-machine.toml")
+    commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
     graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
+                     commitments=commitments,
                      clock=clock, account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"),
                      company=company)
     desktop = open_desktop(graph)

@@ -136,6 +136,18 @@ class DialGateView(QWidget):
                            directed_by_policy=self.directed.isChecked(),
                            ticket_ref=self.ticket.text().strip())
 
+    def show_context(self, context: CallContext) -> None:
+        """Set by "Call now" on a callback: shown without echoing it back as a change."""
+        widgets = (self.origin, self.reason, self.directed, self.ticket)
+        for w in widgets:
+            w.blockSignals(True)
+        self.origin.setCurrentIndex(self.origin.findData(context.origin))
+        self.reason.setCurrentIndex(self.reason.findData(context.reason))
+        self.directed.setChecked(context.directed_by_policy)
+        self.ticket.setText(context.ticket_ref)
+        for w in widgets:
+            w.blockSignals(False)
+
     def _context_changed(self) -> None:
         self.context_did_change.emit(self.context())
 

@@ -102,7 +102,7 @@ def script_texts(pack: PolicyPack, team: Team, company: dict[str, str]) -> Scrip
         proof_intro="Only after verification, give exactly: " + ", ".join(facts) + ".",
         otp_note="One Time PIN processes are allowed now that the account is verified (OB-OTP).",
         reminders=tuple(f"{text} ({rule_id})" for rule_id, text in reminders(pack, team)),
-        team_steps=tuple(f"{step.text} ({rule_id})" for rule_id, step in steps))
+        team_steps=tuple((rule_id, step.id, step.text) for rule_id, step in steps))
 
 
 @dataclass

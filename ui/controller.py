@@ -62,6 +62,7 @@ class DeskController(QObject):
     notification_did_finish = Signal(object)  # Notification
     dial_was_blocked = Signal(object)  # CallwiseError / DialBlocked
     hold_did_change = Signal(bool)
+    steps_did_change = Signal(object)  # frozenset of script step ids said on this call
     message_did_arrive = Signal(str)  # a sentence for the status line
     error_did_occur = Signal(object)  # CallwiseError
     callbacks_did_load = Signal(object)  # CallbackBoard
@@ -89,6 +90,7 @@ class DeskController(QObject):
         self.context = CallContext()
         self.record: CallRecord | None = None
         self.held = False
+        self.steps_done: frozenset[str] = frozenset()
         self._draft: Memo | None = None
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -121,6 +123,8 @@ class DeskController(QObject):
             return
         self.record = records[0]
         self._draft = self.record.memo
+        record_id = self.record.id
+        self._run(lambda: self._desk.script_steps_done(record_id), self._steps_recorded)
         self.message_did_arrive.emit("An unfinished call record was reopened with its memo draft.")
         self.select_customer(self.record.customer_id)
         self.record_did_reopen.emit(self.record)
@@ -240,6 +244,7 @@ class DeskController(QObject):
         def done(record: CallRecord) -> None:
             self.record = record
             self._draft = record.memo
+            self._steps_recorded(frozenset())
             self.call_did_start.emit(record)
 
         def blocked(error: CallwiseError) -> None:
@@ -309,6 +314,16 @@ class DeskController(QObject):
             record_id = self.record.id
             self._run(lambda: self._desk.verify_customer(record_id), self._record_changed)
 
+    def confirm_script_step(self, step_id: str) -> None:
+        if self.record is not None:
+            record_id = self.record.id
+            self._run(lambda: self._desk.confirm_script_step(record_id, step_id),
+                      self._steps_recorded)
+
+    def _steps_recorded(self, done: frozenset[str]) -> None:
+        self.steps_done = done
+        self.steps_did_change.emit(done)
+
     def _record_changed(self, record: CallRecord) -> None:
         self.record = record
         self.call_did_change.emit(record)
@@ -370,7 +385,7 @@ class DeskController(QObject):
         if record is None:
             return []
         probe = CallRecord(**{**record.__dict__, "memo": memo})
-        return probe.missing_for_close() + self._desk.closure_missing(probe)
+        return probe.missing_for_close() + self._desk.closure_missing(probe, self.steps_done)
 
     def update_draft(self, memo: Memo) -> None:
         self._draft = memo

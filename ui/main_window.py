@@ -157,6 +157,9 @@ class MainWindow(QMainWindow):
             lambda _i: c.set_agent_state(AgentState(self.state.currentData())))
         self.script.verification_was_confirmed.connect(c.verify_customer)
         self.script.notice_was_confirmed.connect(c.confirm_recording_notice)
+        self.script.step_was_said.connect(c.confirm_script_step)
+        c.steps_did_change.connect(self.script.show_steps_done)
+        c.steps_did_change.connect(lambda _d: self._refresh_memo_check())
         self.memo.memo_did_change.connect(self._memo_changed)
         self.memo.close_was_requested.connect(c.close_record)
 

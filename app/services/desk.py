@@ -347,6 +347,19 @@ class Desk:
             uow.commit()
             return record
 
+    def confirm_script_step(self, record_id: str, step_id: str) -> frozenset[str]:
+        """SA-PREPARE / SA-ALTERNATIVE: the specialist said this step; kept in the audit trail."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            uow.audit.append("script_step", record_id, {"step": step_id}, now)
+            uow.commit()
+        return self.script_steps_done(record_id)
+
+    def script_steps_done(self, record_id: str) -> frozenset[str]:
+        with self._store.unit_of_work(read_only=True) as uow:
+            entries = uow.audit.for_record(record_id)
+        return frozenset(str(e.payload.get("step")) for e in entries if e.kind == "script_step")
+
     def confirm_recording_notice(self, record_id: str) -> CallRecord:
         return self._update(record_id, "recording")
 
@@ -372,13 +385,14 @@ class Desk:
             uow.commit()
         return True
 
-    def closure_missing(self, record: CallRecord) -> list[str]:
+    def closure_missing(self, record: CallRecord,
+                        steps_done: frozenset[str] = frozenset()) -> list[str]:
         """What the pack's closing obligations still owe, beyond the record's own missing fields."""
         facts = RecordFacts(team=self._agent.team, origin=record.origin,
                             connected=record.reached_customer,
                             recording_notice_confirmed=record.recording_notice_at is not None,
                             verified=record.verified_at is not None, memo=record.memo,
-                            sa_steps_done=frozenset())
+                            sa_steps_done=steps_done)
         own = set(record.missing_for_close())
         return [rule for rule in closure_blockers(self._pack, facts)
                 if rule not in own and not (_COVERED_BY_FIELDS.get(rule, set()) & own)]
@@ -395,7 +409,9 @@ class Desk:
             if record is None:
                 raise CallwiseError("That call record no longer exists.")
             record.memo = memo
-            record.close(now, self.closure_missing(record))
+            steps = frozenset(str(e.payload.get("step")) for e in uow.audit.for_record(record.id)
+                              if e.kind == "script_step")
+            record.close(now, self.closure_missing(record, steps))
             uow.calls.save(record)
             # COMMIT: a promised callback is kept by this call, in the same transaction.
             complete_on_close(uow, record, self._agent.id, now, callback_id)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from PySide6.QtWidgets import QPushButton
+from pytestqt.qtbot import QtBot
 
+from app.demo.customers import demo_agent
 from app.domain.call import CallState
+from app.domain.clock import FixedClock
+from app.domain.enums import Team
 from app.ports.phone import CallPhase, CallProgressed
-from tests.gui.conftest import Harness
+from tests.gui.conftest import CHICAGO_10AM, Harness, make_harness
 
 
 def connect_call(h: Harness) -> str:
@@ -105,3 +111,39 @@ def test_sensitive_text_blocks_saving_and_closing(harness: Harness) -> None:
         stored = uow.calls.get(record.id)
     assert stored is not None and stored.state is CallState.CLOSED
     assert "123-45-6789" not in stored.memo.customer_response
+
+
+def test_service_assurance_steps_must_be_said_before_the_record_closes(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    specialist = replace(demo_agent(), id="sa-2", name="Sam Ortiz", team=Team.SERVICE_ASSURANCE)
+    h = make_harness(qtbot, tmp_path, FixedClock(CHICAGO_10AM), agent=specialist)
+    try:
+        connect_call(h)
+        script, c = h.window.script, h.controller
+        assert script.steps_box.isVisible() and script.step_checks
+        with qtbot.waitSignal(c.call_did_change, timeout=5000):
+            script.verify_button.click()
+        with qtbot.waitSignal(c.call_did_change, timeout=5000):
+            script.notice_button.click()
+        with qtbot.waitSignal(c.call_did_end, timeout=5000):
+            h.window.gate.hangup.click()
+        memo = h.window.memo
+        memo.summary.setPlainText("Ticket update given; troubleshooting booked.")
+        memo.response.setPlainText("Customer agreed to the Tuesday window.")
+        memo.pay_none.setChecked(True)
+        memo.tickets.setText("TKT-20261120")
+        memo.findings.setPlainText("Tower fault cleared by field team.")
+        assert "SA-PREPARE" in memo.missing.text() and not memo.close_button.isEnabled()
+        for check in script.step_checks.values():
+            with qtbot.waitSignal(c.steps_did_change, timeout=5000):
+                check.setChecked(True)
+        qtbot.waitUntil(memo.close_button.isEnabled, timeout=5000)
+        with qtbot.waitSignal(c.record_did_close, timeout=5000) as closed:
+            memo.close_button.click()
+        with h.graph.store.unit_of_work(read_only=True) as uow:
+            said = [e.payload["step"] for e in uow.audit.for_record(closed.args[0].id)
+                    if e.kind == "script_step"]
+        assert sorted(said) == sorted(script.step_checks)
+    finally:
+        h.desktop.close()
+        h.graph.store.close()

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.call import CallRecord
 from app.domain.customer import Customer
@@ -23,12 +31,13 @@ class ScriptTexts:
     proof_intro: str
     otp_note: str
     reminders: tuple[str, ...]
-    team_steps: tuple[str, ...] = ()
+    team_steps: tuple[tuple[str, str, str], ...] = ()  # (rule id, step id, text to say)
 
 
 class ScriptPanel(QWidget):
     verification_was_confirmed = Signal()
     notice_was_confirmed = Signal()
+    step_was_said = Signal(str)  # script step id
 
     def __init__(self, texts: ScriptTexts, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,10 +92,21 @@ class ScriptPanel(QWidget):
 
         reminders = QGroupBox("Always")
         r = QVBoxLayout(reminders)
-        for line in (*texts.reminders, *texts.team_steps):
+        for line in texts.reminders:
             label = QLabel(f"• {line}")
             label.setWordWrap(True)
             r.addWidget(label)
+        # SA-PREPARE / SA-ALTERNATIVE: said on the call and ticked, or the record stays open.
+        self.steps_box = QGroupBox("3. Say these, then tick each")
+        s = QVBoxLayout(self.steps_box)
+        self.step_checks: dict[str, QCheckBox] = {}
+        for rule_id, step_id, text in texts.team_steps:
+            check = QCheckBox(f"{text} ({rule_id})")
+            check.setAccessibleName(f"Said: {text}")
+            check.toggled.connect(lambda on, sid=step_id: self._said(on, sid))
+            self.step_checks[step_id] = check
+            s.addWidget(check)
+        self.steps_box.setVisible(bool(texts.team_steps))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -94,12 +114,24 @@ class ScriptPanel(QWidget):
         layout.addWidget(self.verify_box)
         layout.addWidget(self.notice_box)
         layout.addWidget(self.proof_box)
+        layout.addWidget(self.steps_box)
         layout.addWidget(reminders)
         layout.addStretch(1)
         self.verify_button.clicked.connect(self.verification_was_confirmed)
         self.notice_button.clicked.connect(self.notice_was_confirmed)
         self._customer: Customer | None = None
         self.show_record(None)
+
+    def _said(self, on: bool, step_id: str) -> None:
+        if on:  # a step once said stays said: the audit trail is append-only
+            self.step_was_said.emit(step_id)
+
+    def show_steps_done(self, done: frozenset[str]) -> None:
+        for step_id, check in self.step_checks.items():
+            check.blockSignals(True)
+            check.setChecked(step_id in done)
+            check.setEnabled(step_id not in done)
+            check.blockSignals(False)
 
     def set_customer(self, customer: Customer | None) -> None:
         self._customer = customer
@@ -122,6 +154,7 @@ class ScriptPanel(QWidget):
         self.notice_button.setText(
             f"✔ Read at {record.recording_notice_at:%H:%M:%S} UTC" if record and noticed
             else "I read it  (Ctrl+2)")
+        self.steps_box.setEnabled(connected)
         # OB-PROOF and OB-OTP: nothing account-specific before verification.
         self.proof_facts.setVisible(verified)
         self.otp.setVisible(verified)

@@ -175,7 +175,7 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
             account = SipAccountConfig(registrar=f"sip:{domain}", username=agent.id,
                                        domain=domain, transport=Transport.UDP, null_audio=True)
         else:
-            account = _company_account(settings)
+            account = company_account(settings)
             domain = account.domain
         with store.unit_of_work() as uow:
             stored = uow.agents.get(agent.id)
@@ -186,7 +186,13 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
                 agent = stored
         if demo:
             _demo_shift(store, agent.id, clock)
-        phone = SipPhone()
+        from app.sip.audio import AudioChoice
+
+        audio = AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
+                            str(settings["audio.ring"]))
+        # The demo line is on loopback; a company registrar is reached over the network.
+        phone = SipPhone(audio=audio,
+                         bind_host="127.0.0.1" if demo else str(settings["sip.bind_address"]))
         company = {"company": str(settings["company.name"]),
                    "support_number": str(settings["company.support_number"])}
         desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
@@ -218,7 +224,7 @@ def _mailer(settings: Settings) -> Mailer | None:
     return SmtpMailer(config, password)
 
 
-def _company_account(settings: Settings) -> SipAccountConfig:
+def company_account(settings: Settings) -> SipAccountConfig:
     from app.keyring.secrets import SipSecrets
 
     registrar = str(settings["sip.registrar"])

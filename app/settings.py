@@ -42,6 +42,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("sip.domain", str, "", Scope.MACHINE, "SIP domain of the company account"),
     Setting("sip.transport", str, "tls", Scope.MACHINE, "udp, tcp or tls"),
     Setting("sip.proxy", str, "", Scope.MACHINE, "Outbound proxy URI; empty means the registrar"),
+    Setting("sip.bind_address", str, "0.0.0.0", Scope.MACHINE,
+            "Local address the SIP transport listens on (0.0.0.0: every interface)"),
     Setting("sip.tls_ca_file", str, "", Scope.MACHINE, "CA bundle for TLS; empty means the system store"),
     Setting("sip.username", str, "", Scope.USER,
             "The agent's SIP user name (its password is in the OS keyring)"),

@@ -37,7 +37,8 @@ import uuid
 import weakref
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pjsua2 as pj
@@ -54,6 +55,13 @@ from app.ports.phone import (
     RegistrationChanged,
     SipAccountConfig,
     Transport,
+)
+from app.sip.audio import (
+    AudioChoice,
+    AudioDevice,
+    AudioPlan,
+    AudioState,
+    resolve_audio,
 )
 from app.sip.backoff import Backoff
 from app.sip.outcomes import call_end_reason, call_outcome, registration_reason
@@ -80,6 +88,10 @@ _MAX_PJSUA_CALLS = 16
 # a benchmark or a script, ever meets this; 24 calls = 48 sockets + transports < 64).
 _SLOT_REUSE_S = 0.6
 _CALL_SOCKET_BUDGET = 24
+# Tones as (Hz, Hz, ms on, ms off), looped. Ringback is the North American one (ANSI T1.401);
+# the ring for an incoming call is a faster double burst so the agent tells the two apart.
+_RINGBACK_TONE = ((440, 480, 2000, 4000),)
+_RING_TONE = ((440, 480, 400, 200), (440, 480, 400, 2000))
 
 
 class _EndpointSlot:
@@ -138,6 +150,68 @@ class _LogBridge(pj.LogWriter):  # type: ignore[misc]
                 _pjsip_log.log(level, "%s", str(entry.msg).rstrip())
         except Exception:  # a log line is never worth a crash in C++
             pass
+
+
+class _Tone:
+    """A looping tone generator on pjsua's conference bridge (owner thread only).
+
+    Created on first use, so a phone that never rings pays nothing for it; `destroy` must run
+    before `libDestroy` (the generator is a bridge port).
+    """
+
+    def __init__(self, name: str, tones: Sequence[tuple[int, int, int, int]]) -> None:
+        self.name = name
+        self._tones = tuple(tones)
+        self._gen: Any = None
+        self._target: Any = None  # the AudioMedia it transmits to while playing
+
+    @property
+    def active(self) -> bool:
+        return self._target is not None
+
+    def start(self, target: Any) -> None:
+        if self._target is not None:
+            return
+        if self._gen is None:
+            gen = pj.ToneGenerator()
+            gen.createToneGenerator()
+            self._gen = gen
+        descs = pj.ToneDescVector()
+        for freq1, freq2, on_ms, off_ms in self._tones:
+            desc = pj.ToneDesc()
+            desc.freq1, desc.freq2, desc.on_msec, desc.off_msec = freq1, freq2, on_ms, off_ms
+            desc.volume = 0  # pjmedia's default level
+            descs.append(desc)
+        self._gen.play(descs, True)
+        self._gen.startTransmit(target)
+        self._target = target
+
+    def stop(self) -> None:
+        target, self._target = self._target, None
+        if target is None or self._gen is None:
+            return
+        try:
+            self._gen.stopTransmit(target)
+            self._gen.stop()
+        except pj.Error as exc:
+            log.info("stopping the %s tone: %s", self.name, _error_text(exc))
+
+    def playing(self) -> bool:
+        """What the bridge says, not what we asked: generating, and connected to the target."""
+        if self._gen is None or self._target is None:
+            return False
+        try:
+            # Keep the PortInfo: its `listeners` proxy points into it and reads garbage once
+            # a temporary PortInfo is gone.
+            info = self._gen.getPortInfo()
+            listeners = {int(port) for port in info.listeners}
+            return bool(self._gen.isBusy()) and int(self._target.getPortId()) in listeners
+        except pj.Error:
+            return False
+
+    def destroy(self) -> None:
+        self.stop()
+        self._gen = None
 
 
 class _Endpoint(pj.Endpoint):  # type: ignore[misc]
@@ -238,6 +312,7 @@ class _Leg:
     answer_timer: int | None = None
     created_at: float = 0.0
     hangup_pending: bool = False  # an inbound reject waits for _MIN_INBOUND_LIFETIME_S
+    early_media: bool = False  # audio flows before the answer (183 with SDP): no ringback
     rx_packets: int = -1
     rx_changed_at: float = 0.0
 
@@ -256,6 +331,9 @@ class SipPhone:
         messages.
     nameservers: DNS server IP addresses (port 53) for pjsip's own asynchronous resolver; empty
         means the system resolver, which blocks the owner thread while it looks a name up.
+    audio: the microphone, speaker and ring device by name (settings `audio.*`); ignored when
+        the account asks for `null_audio`. A name that is not found falls back with a logged
+        warning (see `app.sip.audio`); `select_audio` changes it while running.
     clock: monotonic seconds, injected so timers can be reasoned about in tests.
     """
 
@@ -268,6 +346,7 @@ class SipPhone:
         trusted_hosts: Collection[str] | None = None,
         pj_log_level: int = 3,
         nameservers: Sequence[str] = (),
+        audio: AudioChoice | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bind_host = bind_host
@@ -276,6 +355,7 @@ class SipPhone:
         self._trusted_config = None if trusted_hosts is None else frozenset(trusted_hosts)
         self._pj_log_level = pj_log_level
         self._nameservers = tuple(nameservers)
+        self._audio_choice = audio or AudioChoice()
         self._clock = clock
 
         # Shared between threads (guarded by _lock or thread-safe by construction).
@@ -288,6 +368,8 @@ class SipPhone:
         self._wake_sock: socket.socket | None = None
         self._wake_addr: tuple[str, int] | None = None
         self._live_refs: set[str] = set()
+        self._futures: set[Future[Any]] = set()  # answers the owner thread still owes
+        self._audio_state = AudioState()  # replaced whole by the owner thread, read by anyone
 
         # Owner thread only.
         self._ep: Any = None
@@ -310,6 +392,12 @@ class SipPhone:
         self._unregister_done = False
         self._pending_messages: dict[tuple[str, str], deque[str]] = {}
         self._watchdog_timer: int | None = None
+        self._null_requested = True
+        self._audio_plan: AudioPlan | None = None
+        self._ringback = _Tone("ringback", _RINGBACK_TONE)
+        self._ring = _Tone("ring", _RING_TONE)
+        self._ring_device: Any = None  # pj.ExtraAudioDevice while ringing on a separate device
+        self._tones_failed: set[str] = set()  # tones that could not start on these devices
         self._in_incoming_call = False
         self._untrusted_seen = 0
         self._untrusted_logged_at = float("-inf")
@@ -360,6 +448,38 @@ class SipPhone:
     def send_message(self, ref: str, uri: str, text: str) -> None:
         self._post(lambda: self._do_message(ref, uri, text))
 
+    @property
+    def audio_state(self) -> AudioState:
+        """The devices in use and whether a tone is playing, as of the owner thread's last change.
+
+        A plain snapshot: reading it never waits for the SIP thread (the GUI may poll it).
+        """
+        return self._audio_state
+
+    def audio_devices(self) -> Future[tuple[AudioDevice, ...]]:
+        """The sound devices pjmedia sees now (re-scanned), answered by the owner thread.
+
+        Never wait on the result from the GUI thread; use a worker or `add_done_callback`.
+        Fails with RuntimeError when the phone is not running.
+        """
+        return self._ask(lambda: self._list_devices(refresh=True))
+
+    def select_audio(self, choice: AudioChoice) -> Future[AudioState]:
+        """Use these devices from now on (and at start, if not started yet).
+
+        The future holds the resulting `AudioState`, whose `warnings` name any device that was
+        not found. Before `start()` the choice is only remembered and the future holds the
+        current (idle) state.
+        """
+        with self._lock:
+            self._audio_choice = choice
+            running = self._thread is not None and not self._closing
+        if not running:
+            done: Future[AudioState] = Future()
+            done.set_result(self._audio_state)
+            return done
+        return self._ask(lambda: self._apply_audio(choice))
+
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Block until the owner thread hung up, unregistered and destroyed the library.
 
@@ -393,6 +513,36 @@ class SipPhone:
             return
         self._commands.put(command)
         self._wake()
+
+    def _ask(self, question: Callable[[], Any]) -> Future[Any]:
+        """Run `question` on the owner thread; its value (or exception) lands in the future."""
+        future: Future[Any] = Future()
+        with self._lock:
+            running = self._thread is not None and not self._closing and not self._stopped.is_set()
+            if running:
+                self._futures.add(future)
+        if not running:
+            future.set_exception(RuntimeError("the phone is not running"))
+            return future
+
+        def answer() -> None:
+            with self._lock:
+                self._futures.discard(future)
+            try:
+                future.set_result(question())
+            except Exception as exc:
+                future.set_exception(RuntimeError(_error_text(exc)))
+
+        self._commands.put(answer)
+        self._wake()
+        return future
+
+    def _fail_futures(self) -> None:
+        with self._lock:
+            pending, self._futures = self._futures, set()
+        for future in pending:
+            if not future.done():
+                future.set_exception(RuntimeError("the phone shut down"))
 
     def _wake(self) -> None:
         addr, sock = self._wake_addr, self._wake_sock
@@ -465,6 +615,7 @@ class SipPhone:
             self._teardown()
             _EndpointSlot.release()
             self._stopped.set()
+            self._fail_futures()
             return
         try:
             while not self._done:
@@ -473,6 +624,7 @@ class SipPhone:
                 if self._done:
                     break
                 self._pump(self._poll_ms())
+                self._sync_tones()
         except Exception as exc:
             _log_failure("SIP owner loop died")
             self._emit(PhoneFailed(f"SIP engine stopped: {_error_text(exc)}"))
@@ -480,6 +632,7 @@ class SipPhone:
         finally:
             _EndpointSlot.release()
             self._stopped.set()
+            self._fail_futures()
 
     def _init_lib(self, account: SipAccountConfig) -> None:
         self._account = account
@@ -507,10 +660,10 @@ class SipPhone:
         cfg.logConfig.msgLogging = 1 if self._pj_log_level >= 4 else 0
         cfg.logConfig.decor = pj.PJ_LOG_HAS_SENDER
         self._ep.libInit(cfg)
-        if account.null_audio:
-            self._ep.audDevManager().setNullDev()
         transport_id = self._create_transport(account)
         self._ep.libStart()
+        self._null_requested = account.null_audio
+        self._apply_audio(self._audio_choice)
         self._trusted = self._trusted_sources(account)
         self._create_account(account, transport_id)
 
@@ -651,6 +804,10 @@ class SipPhone:
             log.error("a pjsua2 Call outlived its phone; leaking it to keep libDestroy safe")
             call.leg = None
             call.__disown__()
+        self._stop_tones()
+        self._ringback.destroy()
+        self._ring.destroy()
+        self._fail_futures()
         if self._acc is not None:
             try:
                 self._acc.shutdown()
@@ -977,23 +1134,33 @@ class SipPhone:
             if media.type != pj.PJMEDIA_TYPE_AUDIO:
                 continue
             status = media.status
-            if status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+            if status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
+                # Remote hold still carries the far end's music on hold to the agent.
                 self._connect_audio(call, index)
+            if status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 leg.rx_packets = -1
                 leg.rx_changed_at = self._clock()
+                if info.state == pj.PJSIP_INV_STATE_EARLY:
+                    leg.early_media = True  # 183 with SDP: the network plays its own tones
                 if leg.held:
                     leg.held = False
                     self._emit(CallProgressed(leg.ref, CallPhase.RESUMED))
-            elif status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD and not leg.held:
+            elif status in _HELD_MEDIA and leg.connected and not leg.ended and not leg.held:
+                # Either side's hold is HELD: pjsua reports ours as LOCAL_HOLD, and a far end's
+                # re-INVITE offering sendonly or inactive as REMOTE_HOLD (both checked).
                 leg.held = True
                 self._emit(CallProgressed(leg.ref, CallPhase.HELD))
             return
 
     def _connect_audio(self, call: _Call, index: int) -> None:
         manager = self._ep.audDevManager()
-        audio = call.getAudioMedia(index)
-        manager.getCaptureDevMedia().startTransmit(audio)
-        audio.startTransmit(manager.getPlaybackDevMedia())
+        try:
+            audio = call.getAudioMedia(index)
+            manager.getCaptureDevMedia().startTransmit(audio)
+            audio.startTransmit(manager.getPlaybackDevMedia())
+        except pj.Error as exc:
+            log.warning("could not connect the audio of %s: %s",
+                        call.leg.ref if call.leg else "a call", _error_text(exc))
 
     def _ensure_watchdog(self) -> None:
         if self._watchdog_timer is None:
@@ -1019,6 +1186,135 @@ class SipPhone:
                 self._hangup_leg(leg, local=False)
         if any(leg.connected and not leg.ended for leg in self._calls.values()):
             self._ensure_watchdog()
+
+    # ----------------------------------------------------------------- owner thread: audio
+
+    def _list_devices(self, *, refresh: bool = False) -> tuple[AudioDevice, ...]:
+        manager = self._ep.audDevManager()
+        if refresh:
+            try:
+                manager.refreshDevs()
+            except pj.Error as exc:  # no audio subsystem at all: nothing to list
+                log.info("could not re-scan sound devices: %s", _error_text(exc))
+        devices = []
+        for index in range(manager.getDevCount()):
+            info = manager.getDevInfo(index)
+            devices.append(AudioDevice(index, str(info.name), str(info.driver),
+                                       int(info.inputCount), int(info.outputCount)))
+        return tuple(devices)
+
+    def _apply_audio(self, choice: AudioChoice) -> AudioState:
+        """Open the devices `choice` names, or the null device; a failure is a warning."""
+        self._audio_choice = choice
+        devices = () if self._null_requested else self._list_devices()
+        plan = resolve_audio(choice, devices, null_requested=self._null_requested)
+        manager = self._ep.audDevManager()
+        self._stop_tones()  # their target may change; the next loop turn restarts them
+        if not plan.null:
+            try:
+                manager.setCaptureDev(plan.capture)
+                manager.setPlaybackDev(plan.playback)
+            except pj.Error as exc:
+                failed = f"could not open {plan.capture_name} / {plan.playback_name}: " \
+                         f"{_error_text(exc)}; using the null device (no sound in or out)"
+                plan = replace(resolve_audio(choice, (), null_requested=True), warnings=(failed,))
+        if plan.null:
+            manager.setNullDev()
+        for warning in plan.warnings:
+            log.warning("audio: %s", warning)
+        self._audio_plan = plan
+        self._tones_failed.clear()
+        self._sync_tones()
+        return self._publish_audio()
+
+    def _publish_audio(self) -> AudioState:
+        plan = self._audio_plan
+        if plan is None:
+            return self._audio_state
+        state = AudioState(capture=plan.capture_name, playback=plan.playback_name,
+                           ring=plan.ring_name, null=plan.null, warnings=plan.warnings,
+                           ringback=self._ringback.playing(), ringing=self._ring.playing())
+        if state != self._audio_state:
+            self._audio_state = state
+        return state
+
+    def _sync_tones(self) -> None:
+        """Ringback while an outbound call rings without early media; the ring tone while an
+        inbound call waits for the agent (not over a conversation, unless on its own device).
+
+        Runs after every loop turn, so every path that changes a call (callbacks, timers,
+        commands, shutdown) ends with the tones right.
+        """
+        if self._ep is None or self._audio_plan is None:
+            return
+        ringback = ring = talking = False
+        for leg in self._calls.values():
+            if not leg.announced or leg.ended:
+                continue
+            if leg.connected:
+                talking = talking or not leg.held
+            elif leg.inbound:
+                ring = ring or not leg.hangup_pending
+            else:
+                ringback = ringback or (leg.ringing and not leg.early_media)
+        ring = ring and (not talking or self._audio_plan.ring is not None)
+        ringback = ringback and self._ringback.name not in self._tones_failed
+        ring = ring and self._ring.name not in self._tones_failed
+        if ringback == self._ringback.active and ring == self._ring.active:
+            if ringback or ring or self._audio_state.ringback or self._audio_state.ringing:
+                # Re-read while a tone plays, so the published state follows the bridge.
+                self._publish_audio()
+            return
+        self._set_tone(self._ringback, ringback, ring_device=False)
+        self._set_tone(self._ring, ring, ring_device=True)
+        self._publish_audio()
+
+    def _set_tone(self, tone: _Tone, on: bool, *, ring_device: bool) -> None:
+        if on == tone.active:
+            return
+        if not on:
+            tone.stop()
+            if ring_device:
+                self._close_ring_device()
+            return
+        target = self._open_ring_device() if ring_device else None
+        try:
+            tone.start(target if target is not None
+                       else self._ep.audDevManager().getPlaybackDevMedia())
+        except pj.Error as exc:
+            # Not retried on every loop turn: until the devices change, calls go on silently.
+            self._tones_failed.add(tone.name)
+            log.warning("audio: could not play the %s tone: %s", tone.name, _error_text(exc))
+
+    def _open_ring_device(self) -> Any:
+        """A second sound device for the ring only, open while it rings (pjsua's extra device
+        always captures too, so it is not kept open)."""
+        plan = self._audio_plan
+        if plan is None or plan.ring is None:
+            return None
+        if self._ring_device is None:
+            device = pj.ExtraAudioDevice(plan.ring, plan.capture)
+            try:
+                device.open()
+            except pj.Error as exc:
+                log.warning("audio: ring device %s did not open (%s); ringing on the speaker",
+                            plan.ring_name, _error_text(exc))
+                return None
+            self._ring_device = device
+        return self._ring_device
+
+    def _close_ring_device(self) -> None:
+        device, self._ring_device = self._ring_device, None
+        if device is not None:
+            try:
+                device.close()
+            except pj.Error as exc:
+                log.info("closing the ring device: %s", _error_text(exc))
+
+    def _stop_tones(self) -> None:
+        self._ringback.stop()
+        self._ring.stop()
+        self._close_ring_device()
 
     # ----------------------------------------------------------------- owner thread: MESSAGE
 
@@ -1060,6 +1356,8 @@ class SipPhone:
 
 
 # --------------------------------------------------------------------- helpers (pure)
+
+_HELD_MEDIA = frozenset({pj.PJSUA_CALL_MEDIA_LOCAL_HOLD, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD})
 
 
 def _status(code: int) -> Any:

@@ -152,7 +152,7 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
           pack_path: str | None = None, settings: Settings | None = None,
           clock: Clock | None = None) -> AppGraph:
     from app.sip.engine import SipPhone
-    from app.storage import open_store
+    from app.storage import open_desktop_store
 
     settings = settings or load_app_settings()
     for name in settings.ignored:
@@ -161,7 +161,9 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
                      (Path(settings["policy.pack"]) if settings["policy.pack"] else None))
     clock = clock or SystemClock()
     url = database_url_for(settings, database, data_dir_override, demo)
-    store = open_store(url)
+    # A PostgreSQL URL opens the shared store with a local copy, so the desk keeps working
+    # (and catches up exactly once) when the central database is away.
+    store = open_desktop_store(url, data_dir(data_dir_override))
     demo_line: DemoLine | None = None
     try:
         agent = _agent(settings, demo)

@@ -123,7 +123,7 @@ def open_desktop(graph: bootstrap.AppGraph) -> Desktop:
     runner = TaskRunner()
     controller = DeskController(graph.desk, runner,
                                 load_templates(graph.company.get("company", "")),
-                                commitments=graph.commitments)
+                                commitments=graph.commitments, store=graph.store)
     bridge = PhoneBridge(graph.phone)
     bridge.event_did_arrive.connect(controller.on_phone_event)
     texts = script_texts(graph.pack, graph.desk.agent.team, graph.company)

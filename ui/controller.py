@@ -28,7 +28,7 @@ from app.ports.phone import (
     PhoneFailed,
     RegistrationChanged,
 )
-from app.ports.store import Notification
+from app.ports.store import Notification, Store, SyncingStore, SyncStatus
 from app.services.callbacks import CallbackItem, Commitments, call_context
 from app.services.desk import CallContext, CustomerCard, Desk
 from ui.tasks import TaskRunner
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 DRAFT_DELAY_MS = 1500  # a draft reaches the disk within two seconds of the last keystroke
 GATE_REFRESH_MS = 15_000  # the gate follows the clock across window edges
 CALLBACKS_REFRESH_MS = 60_000  # picks up other desktops' queue and assignment changes
+SYNC_BUSY_MS = 2_000  # while changes wait for the central store
+SYNC_IDLE_MS = 10_000  # otherwise: the reconnect attempt and the ping
 
 
 def link_number(uri: str) -> str:
@@ -72,17 +74,23 @@ class DeskController(QObject):
     callback_was_refused = Signal(object)  # CallwiseError
     callback_did_change = Signal(object)  # CallbackItem | Callback
     context_did_load = Signal(object)  # CallContext set by "Call now"
+    sync_did_change = Signal(object)  # SyncStatus of a shared store with a local copy
 
     def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str], *,
-                 commitments: Commitments, parent: QObject | None = None) -> None:
+                 commitments: Commitments, store: Store | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._desk = desk
+        self._store = store
         self._commitments = commitments
         self.callback_id: str | None = None
         self._callbacks_timer = QTimer(self)
         self._callbacks_timer.setInterval(CALLBACKS_REFRESH_MS)
         self._callbacks_timer.timeout.connect(self.refresh_callbacks)
         self._callbacks_timer.start()
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setInterval(SYNC_IDLE_MS)
+        self._sync_timer.timeout.connect(self.catch_up)
         self._runner = runner
         self._templates = templates
         self.customer: Customer | None = None
@@ -117,6 +125,9 @@ class DeskController(QObject):
         self._run(self._desk.open_records, self._reopen)
         self.search("")
         self.refresh_callbacks()
+        if isinstance(self._store, SyncingStore):
+            self._sync_timer.start()
+            self.catch_up()
 
     def _reopen(self, records: list[CallRecord]) -> None:
         if not records:
@@ -328,6 +339,20 @@ class DeskController(QObject):
         self.record = record
         self.call_did_change.emit(record)
 
+    # -- the shared store's local copy ---------------------------------------------------------
+
+    def catch_up(self) -> None:
+        store = self._store
+        if isinstance(store, SyncingStore):
+            def done(status: SyncStatus) -> None:
+                self._sync_timer.setInterval(SYNC_BUSY_MS if status.pending else SYNC_IDLE_MS)
+                self.sync_did_change.emit(status)
+
+            def step() -> SyncStatus:
+                store.catch_up(limit=100)
+                return store.sync_status()
+            self._run(step, done)
+
     # -- callbacks and commitments (COMMIT, SA-OWNERSHIP) --------------------------------------
 
     def refresh_callbacks(self) -> None:
@@ -420,5 +445,6 @@ class DeskController(QObject):
         """Last draft to disk before the worker stops; the record itself stays open for next time."""
         self._gate_timer.stop()
         self._callbacks_timer.stop()
+        self._sync_timer.stop()
         if self._draft_timer.isActive() or self.record is not None:
             self.flush_draft()

@@ -9,7 +9,7 @@ from app.cli import build_parser, normalise_argv
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv, parser))
     func = getattr(args, "func", None)
     if func is not None:
         return int(func(args))

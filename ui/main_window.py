@@ -31,7 +31,7 @@ from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
 from app.policy.engine import Verdict
 from app.ports.phone import RegistrationChanged
-from app.ports.store import Notification
+from app.ports.store import Notification, SyncStatus
 from app.services.callbacks import CallbackBoard, SchedulingContext
 from app.services.desk import CustomerCard
 from ui.controller import DeskController
@@ -63,6 +63,8 @@ class MainWindow(QMainWindow):
         self.state.setAccessibleName("Agent state")
         for s in AgentState:
             self.state.addItem(s.label, s)
+        self.offline = QLabel("")
+        self.offline.setAccessibleName("Central records status")
         self.due = QLabel("")
         self.due.setAccessibleName("Callbacks due")
         self.registration = QLabel("● Phone: connecting…")
@@ -76,6 +78,8 @@ class MainWindow(QMainWindow):
         top.addWidget(QLabel("State (Ctrl+T):"))
         top.addWidget(self.state)
         top.addStretch(1)
+        top.addWidget(self.offline)
+        top.addSpacing(16)
         top.addWidget(self.due)
         top.addSpacing(16)
         top.addWidget(self.registration)
@@ -178,6 +182,7 @@ class MainWindow(QMainWindow):
         c.notification_did_finish.connect(self._notification)
         c.dial_was_blocked.connect(self._blocked)
         c.hold_did_change.connect(self.gate.show_held)
+        c.sync_did_change.connect(self._sync)
         c.message_did_arrive.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         c.error_did_occur.connect(self._error)
         self._update_call_widgets(None)
@@ -265,6 +270,20 @@ class MainWindow(QMainWindow):
         missing = self.controller.missing_for_close(memo) if record else []
         self.memo.show_check(problems, missing,
                              record is not None and record.state is CallState.WRAP_UP)
+
+    def _sync(self, status: SyncStatus) -> None:
+        """Offline is said plainly, with how much is waiting: nothing is lost, nothing hidden."""
+        if not status.online:
+            text = f"⚠ Offline – {status.pending} change(s) saved here, waiting to be sent"
+        elif status.pending:
+            text = f"Catching up – {status.pending} left"
+        else:
+            text = ""
+        if status.rejected:
+            text += f"  ⚠ {status.rejected} change(s) refused by the central store: tell IT"
+        self.offline.setText(text)
+        self.offline.setToolTip(status.last_error)
+        self.offline.setStyleSheet("color: #b3261e; font-weight: bold;" if text else "")
 
     def _focus_callbacks(self) -> None:
         self.tabs.setCurrentWidget(self.callbacks)

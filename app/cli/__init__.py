@@ -10,9 +10,29 @@ from app import __version__
 LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
 
 
-def normalise_argv(argv: list[str]) -> list[str]:
-    """Desktop files and browsers pass the link bare (`callwise tel:+13125550142`)."""
-    return [f"--dial={a}" if a.lower().startswith(LINK_SCHEMES) else a for a in argv]
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string, in the parser and its subcommands, that takes a value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _value_options(sub)
+        elif action.option_strings and action.nargs != 0:
+            found.update(action.option_strings)
+    return found
+
+
+def normalise_argv(argv: list[str], parser: argparse.ArgumentParser | None = None) -> list[str]:
+    """Desktop files and browsers pass the link bare (`callwise tel:+13125550142`).
+
+    Only a bare argument is a link: `--test-call sip:...` keeps its value."""
+    takes_value = _value_options(parser or build_parser())
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        is_value = i > 0 and argv[i - 1] in takes_value
+        bare_link = arg.lower().startswith(LINK_SCHEMES) and not is_value
+        out.append(f"--dial={arg}" if bare_link else arg)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a tel: or sip: link to dial (goes through the same dial gate); a bare "
                              "tel:/sip: argument means the same")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from app.cli import doctor, policy  # local: each registers its own subcommand
+    from app.cli import (  # local: each registers its own subcommand
+        audit,
+        customers,
+        db,
+        doctor,
+        policy,
+    )
 
     doctor.add_parser(sub)
     policy.add_parser(sub)
+    audit.add_parser(sub)
+    customers.add_parser(sub)
+    db.add_parser(sub)
     return parser

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from app.domain.agent import Agent
 from app.domain.call import CallRecord
@@ -135,6 +135,37 @@ class AuditEntry:
     hash: str = ""
 
 
+@dataclass(frozen=True)
+class ChainCheck:
+    """What `callwise audit verify` reports: the chain's length, its recorded head, and the first
+    link that does not hold (None when the whole chain verifies) with the reason in words."""
+
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_broken: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken is None
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """A desktop's link to the central database, for the status line (read on any thread).
+
+    `pending` writes are safe in the local database and wait to be sent; `rejected` ones were
+    refused by the central database for good (the reason is in `last_error`) and stay local
+    for IT to look at.
+    """
+
+    online: bool
+    pending: int
+    last_error: str = ""
+    rejected: int = 0
+
+
 # -- repositories --------------------------------------------------------------------------------
 
 
@@ -154,6 +185,10 @@ class CustomerRepository(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def existing_ids(self, customer_ids: Iterable[str]) -> set[str]:
+        """Which of these ids are already stored (the importer reports them by line)."""
+        ...
 
     def set_service_zone(self, customer_id: str, zone: str | None, by: str, at: datetime) -> None:
         """The IANA zone of the service address (OB-WINDOW prefers it over the number's zones)."""
@@ -270,8 +305,13 @@ class AuditLog(Protocol):
         ...
 
     def verify(self) -> int | None:
-        """The seq of the first entry whose link does not hold (edited, or a predecessor deleted);
-        None when the whole chain verifies."""
+        """The seq of the first entry whose link does not hold (edited, or a predecessor deleted,
+        or, when the newest entries were deleted, the first one missing before the recorded
+        head); None when the whole chain verifies."""
+        ...
+
+    def check(self) -> ChainCheck:
+        """`verify` with the reason in words and the chain's length and head."""
         ...
 
     def for_record(self, record_id: str) -> list[AuditEntry]: ...
@@ -330,3 +370,19 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SyncingStore(Store, Protocol):
+    """A store that keeps working while the central database is away (`open_resilient_store`).
+
+    `sync_status` is cheap and never touches a database, so the GUI thread may call it for the
+    status line; `catch_up` sends waiting writes and belongs on the worker thread.
+    """
+
+    def sync_status(self) -> SyncStatus: ...
+
+    def catch_up(self, limit: int | None = None) -> SyncStatus:
+        """Reconnects if needed and sends up to `limit` waiting writes (all when None), oldest
+        first; never raises for an unreachable database (the status says so)."""
+        ...

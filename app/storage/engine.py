@@ -93,8 +93,14 @@ def _install_postgresql_settings(engine: Engine) -> None:
 
 
 def create_store_engine(url: str | URL, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
-                        echo: bool = False) -> Engine:
-    """The engine with Callwise's connection settings; no schema work, no connection yet."""
+                        echo: bool = False, connect_timeout_s: int | None = None) -> Engine:
+    """The engine with Callwise's connection settings; no schema work, no connection yet.
+
+    PostgreSQL connections give up connecting after `connect_timeout_s` (default: the busy
+    timeout) and notice a peer that vanished without closing (cable pulled, VPN dropped) within
+    about ten seconds through TCP keepalives and `tcp_user_timeout`, instead of the operating
+    system's minutes: a desktop must find out it is offline while the agent is still there.
+    """
     parsed = _normalise(url)
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
@@ -111,10 +117,12 @@ def create_store_engine(url: str | URL, *, busy_timeout_ms: int = DEFAULT_BUSY_T
         engine = create_engine(parsed, echo=echo, connect_args=connect_args, **kwargs)
         _install_sqlite_settings(engine, busy_timeout_ms, memory)
         return engine
+    timeout = connect_timeout_s if connect_timeout_s is not None else busy_timeout_ms // 1000
     engine = create_engine(
         parsed, echo=echo, pool_pre_ping=True,  # desktops outlive database restarts
-        connect_args={"connect_timeout": max(1, busy_timeout_ms // 1000),
-                      "application_name": "callwise"})
+        connect_args={"connect_timeout": max(1, timeout), "application_name": "callwise",
+                      "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                      "keepalives_count": 3, "tcp_user_timeout": 10_000})
     _install_postgresql_settings(engine)
     return engine
 
@@ -142,6 +150,11 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version ships; a database at another one was made by a newer one."""
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def open_store(url: str, *, migrate: bool = True,

@@ -325,3 +325,90 @@ class AuditRow(Base):
     at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The chain's newest link (seq, hash), one row, moved only by a trigger on `audit_log`.
+
+    Why a separate row: the chain alone cannot show that its newest entries were removed. The
+    head names the last link that was ever written; a chain that ends before it has lost its
+    tail. Its own trigger lets it move one link forward at a time and never back or away.
+    """
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- offline catch-up (see sync.py) --------------------------------------------------------------
+
+
+class SyncOutboxRow(Base):
+    """A desktop's writes waiting for the central database, in the order they were made.
+
+    Used in the desktop's local SQLite only. A row is written in the same transaction as the
+    local change it describes and deleted once the central database has committed it; `seq`
+    never repeats (AUTOINCREMENT), so the central high-water mark stays meaningful. Rows the
+    central database refused for good stay with state "rejected" and the reason.
+    """
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = (Index("ix_sync_outbox_state_seq", "state", "seq"),
+                      {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op: Mapped[str] = mapped_column(String(64))
+    args: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(CODE)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SyncMetaRow(Base):
+    """Local settings of the sync: the desktop database's origin id, made once when first used."""
+
+    __tablename__ = "sync_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class SyncOriginRow(Base):
+    """Central: per desktop database (origin), the last outbox seq applied. Updated in the same
+    transaction as the replayed writes, which is what makes a replay exactly-once.
+
+    `audit_seq`/`audit_hash` are the desktop's local audit head as of its last send: the
+    desktop's chain anchored where the desktop's own user cannot reach, so removing the tail
+    of the local chain (and rewinding its local head) is still found by `audit verify`.
+    """
+
+    __tablename__ = "sync_origins"
+
+    origin: Mapped[str] = mapped_column(ID, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    audit_seq: Mapped[int] = mapped_column(BigInteger)
+    audit_hash: Mapped[str] = mapped_column(String(64))
+
+
+# -- database logins (see roles.py) --------------------------------------------------------------
+
+
+class LoginAgentRow(Base):
+    """Which agent a PostgreSQL login writes as: row-level security lets an agent login insert
+    and update only its own call records."""
+
+    __tablename__ = "login_agents"
+
+    login: Mapped[str] = mapped_column(String(63), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
+
+
+class LoginTeamRow(Base):
+    """Which teams a supervisor login may read."""
+
+    __tablename__ = "login_teams"
+
+    login: Mapped[str] = mapped_column(String(63), primary_key=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), primary_key=True)

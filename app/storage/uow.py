@@ -73,6 +73,12 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside a `with` block")
         return self._session
 
+    @property
+    def session(self) -> Session:
+        """For the storage package's own plumbing (the offline outbox, role set-up); services
+        use the repositories."""
+        return self._require()
+
     def commit(self) -> None:
         try:
             self._require().commit()

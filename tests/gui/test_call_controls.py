@@ -57,3 +57,17 @@ def test_card_shows_the_attempts_left_and_what_the_last_one_needs(harness: Harne
     assert "voicemail and an account note" in text
     harness.pick("Marcus")  # two unanswered attempts: none left
     assert "none left of 2" in harness.window.card.attempts.text()
+
+
+def test_offline_state_and_waiting_changes_are_said_in_the_top_bar(harness: Harness) -> None:
+    from app.ports.store import SyncStatus
+
+    top = harness.window.offline
+    harness.controller.sync_did_change.emit(SyncStatus(online=False, pending=3,
+                                                       last_error="connection refused"))
+    assert top.text() == "⚠ Offline – 3 change(s) saved here, waiting to be sent"
+    assert top.toolTip() == "connection refused"
+    harness.controller.sync_did_change.emit(SyncStatus(online=True, pending=1))
+    assert top.text() == "Catching up – 1 left"
+    harness.controller.sync_did_change.emit(SyncStatus(online=True, pending=0))
+    assert top.text() == ""

@@ -45,3 +45,13 @@ def test_bad_files_are_refused_with_the_problem(tmp_path: Path, text: str, expec
         load_settings(path, tmp_path / "absent.toml")
     assert expected in e.value.message
     assert str(path) in e.value.message
+
+
+def test_a_bare_link_becomes_dial_but_an_option_value_does_not() -> None:
+    from app.cli import normalise_argv
+
+    assert normalise_argv(["tel:+13125550141"]) == ["--dial=tel:+13125550141"]
+    assert normalise_argv(["doctor", "--test-call", "sip:1@pbx"]) == [
+        "doctor", "--test-call", "sip:1@pbx"]
+    assert normalise_argv(["--demo", "sip:13125550141@pbx"]) == [
+        "--demo", "--dial=sip:13125550141@pbx"]

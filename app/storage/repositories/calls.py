@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.call import CallRecord, CallState
@@ -94,15 +94,18 @@ class SqlCallRepository:
     @translated
     def add(self, record: CallRecord) -> None:
         _check_closed_is_complete(record)
-        row = CallRow(
-            id=record.id, customer_id=record.customer_id, agent_id=record.agent_id,
-            number=record.number, dial_string=record.dial_string, origin=code(record.origin),
-            reason=code(record.reason), dialed_at=record.dialed_at,
-            pack_version=record.pack_version, pack_checksum=record.pack_checksum,
-            verdicts=dict(record.verdicts), **_progress_values(record),
-            memo=MemoRow(**_memo_values(record.memo)))
-        self._session.add(row)
-        self._session.flush()  # a duplicate id or unknown customer fails here, not at commit
+        # Two INSERTs with their values as parameters (a statement SQLAlchemy compiles once and
+        # caches), rather than ORM objects and a flush: this runs before every dial and for
+        # every record of a catch-up. A duplicate id or an unknown customer fails here.
+        self._session.execute(insert(CallRow), {
+            "id": record.id, "customer_id": record.customer_id, "agent_id": record.agent_id,
+            "number": record.number, "dial_string": record.dial_string,
+            "origin": code(record.origin), "reason": code(record.reason),
+            "dialed_at": record.dialed_at, "pack_version": record.pack_version,
+            "pack_checksum": record.pack_checksum, "verdicts": dict(record.verdicts),
+            **_progress_values(record)})
+        self._session.execute(insert(MemoRow), {"call_id": record.id,
+                                                **_memo_values(record.memo)})
 
     @translated
     def get(self, record_id: str) -> CallRecord | None:
@@ -114,14 +117,17 @@ class SqlCallRepository:
     @translated
     def save(self, record: CallRecord) -> None:
         _check_closed_is_complete(record)
+        # The memo first: once the call row says "closed", the database's own trigger refuses
+        # any change to its memo (migration 0002), so closing must be the last write.
+        still_open = select(CallRow.id).where(CallRow.id == record.id, CallRow.state != _CLOSED)
         result = self._session.execute(
-            update(CallRow).where(CallRow.id == record.id, CallRow.state != _CLOSED)
-            .values(**_progress_values(record)).execution_options(synchronize_session=False))
+            update(MemoRow).where(MemoRow.call_id == record.id, MemoRow.call_id.in_(still_open))
+            .values(**_memo_values(record.memo)).execution_options(synchronize_session=False))
         if rowcount(result) == 0:
             raise self._why_not_written(record.id)
         self._session.execute(
-            update(MemoRow).where(MemoRow.call_id == record.id)
-            .values(**_memo_values(record.memo)).execution_options(synchronize_session=False))
+            update(CallRow).where(CallRow.id == record.id, CallRow.state != _CLOSED)
+            .values(**_progress_values(record)).execution_options(synchronize_session=False))
 
     @translated
     def save_draft(self, record_id: str, memo: Memo, at: datetime) -> None:

@@ -168,6 +168,15 @@ class SqlCustomerRepository:
         return self._session.scalar(select(func.count()).select_from(CustomerRow)) or 0
 
     @translated
+    def existing_ids(self, customer_ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        it = iter(customer_ids)
+        while chunk := list(islice(it, 500)):  # well under every backend's parameter limit
+            found.update(self._session.scalars(
+                select(CustomerRow.id).where(CustomerRow.id.in_(chunk))))
+        return found
+
+    @translated
     def set_service_zone(self, customer_id: str, zone: str | None, by: str, at: datetime) -> None:
         if zone is not None:
             try:

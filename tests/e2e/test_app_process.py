@@ -57,3 +57,15 @@ def test_doctor_reports_every_check_as_json(tmp_path: Path) -> None:
     # No desktop keyring in this environment: doctor must say so, not pass silently.
     assert names["keyring"]["ok"] is False
     assert proc.returncode == 1
+
+
+@pytest.mark.timeout(120)
+def test_a_malformed_pack_stops_the_app_with_file_line_and_problem(tmp_path: Path) -> None:
+    pack = tmp_path / "broken.toml"
+    pack.write_text('version = "2026.99"\nname = "broken"\n[rules.OB-WINDOW\nstage = "dial"\n')
+    proc = subprocess.run([*CALLWISE, "--demo", "--pack", str(pack), "--quit-after", "1",
+                           "--data-dir", str(tmp_path / "d")],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 2
+    assert f"{pack}:3" in proc.stderr  # the file and the line of the problem
+    assert not (tmp_path / "d" / "demo.sqlite3").exists()  # nothing ran on a half-loaded policy

@@ -1,0 +1,77 @@
+"""A promise through the real window and controller: schedule it, see it, call it, keep it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QTime
+from pytestqt.qtbot import QtBot
+
+from app.domain.clock import FixedClock
+from app.domain.enums import CallOrigin
+from app.ports.phone import CallPhase, CallProgressed
+from app.ports.store import Shift
+from tests.gui.conftest import CHICAGO_10AM, make_harness
+from tests.gui.test_dial_gate import fix_button
+
+
+def test_promise_is_scheduled_listed_called_and_kept(qtbot: QtBot, tmp_path: Path) -> None:
+    h = make_harness(qtbot, tmp_path, FixedClock(CHICAGO_10AM))
+    try:
+        with h.graph.store.unit_of_work() as uow:  # the agent works today, so keeps the promise
+            uow.shifts.add(Shift("s1", h.graph.desk.agent.id, CHICAGO_10AM - timedelta(hours=2),
+                                 CHICAGO_10AM + timedelta(hours=10)))
+            uow.commit()
+        w, c = h.window, h.controller
+        h.pick("Ana Garc")
+        with qtbot.waitSignal(c.scheduling_did_open, timeout=5000):
+            w.callbacks.schedule.click()
+        dialog = w.active_dialog
+        dialog.date.setDate(QDate(date(2026, 11, 20)))
+        dialog.time.setTime(QTime(15, 30))  # 3:30 PM in Chicago, inside the window
+        qtbot.waitUntil(lambda: "Inside the calling hours" in dialog.verdict.text(), timeout=5000)
+        assert "you keep this callback" in dialog.placement.text()
+        with qtbot.waitSignal(c.callback_did_schedule, timeout=5000):
+            dialog.schedule_button.click()
+        qtbot.waitUntil(lambda: w.callbacks.mine.topLevelItemCount() == 1, timeout=5000)
+        assert "Callbacks (1)" in w.tabs.tabText(2)
+
+        h.clock.advance(timedelta(minutes=5))  # only a promise made before the call is kept by it
+        w.callbacks.mine.setCurrentItem(w.callbacks.mine.topLevelItem(0))
+        with qtbot.waitSignal(c.context_did_load, timeout=5000):
+            w.callbacks.call_now.click()
+        assert w.gate.origin.currentData() == CallOrigin.FOLLOW_UP
+        qtbot.waitUntil(lambda: w.card.name.text() == "Ana García", timeout=5000)
+        for rule in ("OB-STATE", "OB-NOTIFY"):  # the gate still has to pass, as for any call
+            qtbot.waitUntil(lambda r=rule: fix_button(h, r) is not None, timeout=5000)
+            fix_button(h, rule).click()
+            qtbot.waitUntil(lambda r=rule: fix_button(h, r) is None, timeout=5000)
+        qtbot.waitUntil(w.gate.dial.isEnabled, timeout=5000)
+        with qtbot.waitSignal(c.call_did_start, timeout=5000):
+            w.gate.dial.click()
+        ref = h.phone.dialled[-1][0]
+        with qtbot.waitSignal(c.call_did_change, timeout=5000,
+                              check_params_cb=lambda r: r.connected_at is not None):
+            h.phone.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
+        with qtbot.waitSignal(c.call_did_change, timeout=5000):
+            w.script.verify_button.click()
+        with qtbot.waitSignal(c.call_did_change, timeout=5000):
+            w.script.notice_button.click()
+        with qtbot.waitSignal(c.call_did_end, timeout=5000):
+            w.gate.hangup.click()
+        w.memo.summary.setPlainText("Called back as promised; issue resolved.")
+        w.memo.response.setPlainText("Customer thanked us.")
+        w.memo.pay_none.setChecked(True)
+        qtbot.waitUntil(w.memo.close_button.isEnabled, timeout=5000)
+        with qtbot.waitSignal(c.record_did_close, timeout=5000):
+            w.memo.close_button.click()
+        qtbot.waitUntil(lambda: w.callbacks.mine.topLevelItemCount() == 0, timeout=5000)
+        with h.graph.store.unit_of_work(read_only=True) as uow:
+            kept = uow.callbacks.open_for_customer("demo-ana-garcia")
+            kinds = [e.kind for e in uow.audit.for_record(ref)]
+        assert kept == []  # the promise is no longer open: it was kept by this call
+        assert "record_closed" in kinds
+    finally:
+        h.desktop.close()
+        h.graph.store.close()

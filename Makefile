@@ -34,9 +34,16 @@ unit: $(STAMP)
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots docs/screenshots
 
+# One at a time, on an idle machine: the commands behind the figures in docs/benchmarks/.
 bench: $(STAMP)
 	@installer/system-deps.sh test
-	$(PY) bench/run_all.py
+	$(PY) bench/bench_policy.py
+	$(PY) bench/bench_storage.py --start-postgres
+	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_sip.py --calls 300 --soak 1000
+	$(PY) bench/bench_dial.py --calls 300
+	$(PY) bench/bench_startup.py --runs 10
+	$(PY) bench/bench_gui_latency.py --calls 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

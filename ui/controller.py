@@ -314,6 +314,8 @@ class DeskController(QObject):
         else:
             self.agent_did_change.emit(self._desk.agent)
             self.call_did_change.emit(result)
+            if self._draft_timer.isActive():
+                self.flush_draft()  # every call state change puts a pending draft on disk
 
     def confirm_recording_notice(self) -> None:
         if self.record is not None:

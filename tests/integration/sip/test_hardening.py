@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -143,13 +144,36 @@ def test_calls_placed_at_machine_speed_are_paced_not_aborted(
     phone.shutdown(1.0)  # SIPp ignores the un-REGISTER (its dialog is over): do not wait 3 s
 
 
+class _ScaledClock:
+    """A monotonic clock whose speed the test sets; continuous across rate changes."""
+
+    def __init__(self) -> None:
+        self._real0 = time.monotonic()
+        self._at0 = self._real0
+        self._rate = 1.0
+
+    def __call__(self) -> float:
+        return self._at0 + (time.monotonic() - self._real0) * self._rate
+
+    def set_rate(self, rate: float) -> None:
+        self._at0, self._real0, self._rate = self(), time.monotonic(), rate
+
+
 def test_hanging_up_a_dial_still_waiting_for_sockets_cancels_it(
     make_phone: MakePhone, sipp: StartSipp
 ) -> None:
     uas = sipp("uas_bench.xml", calls=1000, timeout_s=60)
+    # While the calls churn, the engine's clock runs at 1/100 of real speed, so the 500 ms
+    # socket-reuse window lasts 50 s of real time and the budget fills however slow each
+    # dial-and-cancel is on a loaded machine (with the real clock, a cycle slower than 500/24 ms
+    # let sockets recycle as fast as they were used, and the test was flaky). Shutdown runs at
+    # real speed again.
+    clock = _ScaledClock()
     phone, log = make_phone(SipAccountConfig(registrar=uas.uri, username="agent",
-                                             domain="callwise.test", max_calls=1))
+                                             domain="callwise.test", max_calls=1),
+                            clock=clock)
     log.registered()
+    clock.set_rate(0.01)
     i = 0
     while True:  # churn until a dial has to wait for the socket budget
         phone.dial(f"c{i}", uas.uri)
@@ -160,4 +184,5 @@ def test_hanging_up_a_dial_still_waiting_for_sockets_cancels_it(
         i += 1
         assert i < 200, "the socket budget never held a dial back"
     assert (ended.outcome, ended.code, ended.connected) == (CallOutcome.CANCELLED, 0, False)
+    clock.set_rate(1.0)
     phone.shutdown(1.0)

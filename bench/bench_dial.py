@@ -32,7 +32,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +49,6 @@ from app.ports.phone import (  # noqa: E402
     CallEnded,
     CallPhase,
     CallProgressed,
-    PhoneEvent,
     RegistrationChanged,
     SipAccountConfig,
 )
@@ -59,34 +57,6 @@ from tests.peers.sipp import Sipp, running_sipp  # noqa: E402
 CHICAGO_10AM = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
 CUSTOMER = "demo-ana-garcia"
 NUMBER = "+13125550141"
-
-
-class Events:
-    """Every phone event (owner thread), consumed in order by the bench thread."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.items: list[PhoneEvent] = []
-
-    def __call__(self, event: PhoneEvent) -> None:
-        with self.cond:
-            self.items.append(event)
-            self.cond.notify_all()
-
-    def until(self, test: object, timeout_s: float = 10.0) -> list[PhoneEvent]:
-        """Pop events up to and including the first that passes `test`."""
-        deadline = time.monotonic() + timeout_s
-        with self.cond:
-            while True:
-                for i, event in enumerate(self.items):
-                    if test(event):  # type: ignore[operator]
-                        taken = self.items[: i + 1]
-                        del self.items[: i + 1]
-                        return taken
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"no such event; have {self.items[-5:]}")
-                self.cond.wait(left)
 
 
 class Breakdown:
@@ -166,7 +136,7 @@ def run_desk(uas: Sipp, workdir: Path, calls: int, gap_s: float,
             uow.commit()
     clock = FixedClock(CHICAGO_10AM)
     phone = SipPhone()
-    events = Events()
+    events = bench_sip.Waiter()
     phone.subscribe(events)
     domain = f"127.0.0.1:{uas.port}"
     phone.start(SipAccountConfig(registrar=f"sip:{domain}", username="bench", domain=domain,

@@ -84,18 +84,24 @@ class Waiter:
             self.events.append(event)
             self.cond.notify_all()
 
-    def wait(self, test: object, timeout_s: float = 10.0) -> PhoneEvent:
+    def until(self, test: object, timeout_s: float = 10.0) -> list[PhoneEvent]:
+        """Pop events up to and including the first that passes `test`."""
         deadline = time.monotonic() + timeout_s
         with self.cond:
             while True:
                 for i, event in enumerate(self.events):
                     if test(event):  # type: ignore[operator]
+                        taken = self.events[: i + 1]
                         del self.events[: i + 1]
-                        return event
+                        return taken
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"no event; have {self.events[-5:]}")
                 self.cond.wait(left)
+
+    def wait(self, test: object, timeout_s: float = 10.0) -> PhoneEvent:
+        """The first event that passes `test`; the ones before it are dropped."""
+        return self.until(test, timeout_s)[-1]
 
 
 def run_callwise(uas: Sipp, calls: int, soak: int, gap_s: float

@@ -2,8 +2,9 @@
 that says why a time or a reason is refused and who will make the call.
 
 The panel and the dialog are built directly (no main window) over the real Commitments service,
-a real SQLite store with the demo customers, and the real single-worker TaskRunner. `Wiring`
-below is the controller code the desk controller carries for them, signal for signal.
+a real SQLite store with the demo customers, the real single-worker TaskRunner and the app's own
+DeskController (only the phone is a fake). The whole window is covered by
+test_callbacks_in_window.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PySide6.QtCore import QDate, QObject, Qt, QTime, Signal
+from PySide6.QtCore import QDate, Qt, QTime
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -29,12 +29,13 @@ from app.policy.pack import load_pack
 from app.ports.store import CallbackStatus, Shift, Store
 from app.services.callbacks import (
     CallbackBoard,
-    CallbackItem,
     Commitments,
     SchedulingContext,
-    call_context,
 )
+from app.services.desk import Desk
 from app.storage import open_store
+from tests.gui.conftest import FakePhone
+from ui.controller import DeskController
 from ui.tasks import TaskRunner
 from ui.widgets.callbacks import AMBER, RED, CallbacksPanel, ScheduleCallbackDialog
 
@@ -42,68 +43,7 @@ NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # Friday 10:00 AM in Chicago
 ANA = "demo-ana-garcia"
 
 
-class Wiring(QObject):
-    """What DeskController does for callbacks: requests run on the worker, facts come back."""
-
-    callbacks_did_load = Signal(object)  # CallbackBoard
-    scheduling_did_open = Signal(object)  # SchedulingContext
-    callback_check_did_finish = Signal(object)  # CallbackCheck
-    callback_did_schedule = Signal(object)  # CallbackItem
-    callback_was_refused = Signal(object)  # CallwiseError
-    callback_did_change = Signal(object)  # CallbackItem taken, or Callback cancelled
-    callback_call_was_prepared = Signal(object)  # CallbackItem: the gate's context is set
-    error_did_occur = Signal(object)  # CallwiseError
-
-    def __init__(self, commitments: Commitments, runner: TaskRunner) -> None:
-        super().__init__()
-        self._commitments = commitments
-        self._runner = runner
-        self.callback_id: str | None = None
-
-    def _run(self, fn: Any, on_done: Any = None, on_error: Any = None) -> None:
-        self._runner.submit(fn, on_done, on_error or self.error_did_occur.emit)
-
-    def refresh_callbacks(self) -> None:
-        self._run(self._commitments.board, self.callbacks_did_load.emit)
-
-    def open_scheduling(self, customer_id: str, call_id: str | None = None) -> None:
-        self._run(lambda: self._commitments.context(customer_id, call_id),
-                  self.scheduling_did_open.emit)
-
-    def check_callback(self, request: CallbackRequest) -> None:
-        self._run(lambda: self._commitments.check(request), self.callback_check_did_finish.emit)
-
-    def schedule_callback(self, request: CallbackRequest) -> None:
-        def done(item: CallbackItem) -> None:
-            self.callback_did_schedule.emit(item)
-            self.refresh_callbacks()
-
-        self._run(lambda: self._commitments.schedule(request), done,
-                  self.callback_was_refused.emit)
-
-    def take_callback(self, callback_id: str) -> None:
-        def done(item: CallbackItem) -> None:
-            self.callback_did_change.emit(item)
-            self.refresh_callbacks()
-
-        self._run(lambda: self._commitments.take(callback_id), done)
-
-    def cancel_callback(self, callback_id: str, reason: str) -> None:
-        def done(callback: object) -> None:
-            self.callback_did_change.emit(callback)
-            self.refresh_callbacks()
-
-        self._run(lambda: self._commitments.cancel(callback_id, reason), done)
-
-    def call_callback(self, customer_id: str, callback_id: str) -> None:
-        def loaded(item: CallbackItem) -> None:
-            self.callback_id = item.id
-            self.callback_call_was_prepared.emit(item)
-
-        self._run(lambda: self._commitments.item(callback_id), loaded)
-
-
-def open_dialog(wiring: Wiring, context: SchedulingContext,
+def open_dialog(wiring: DeskController, context: SchedulingContext,
                 parent: QWidget | None = None) -> ScheduleCallbackDialog:
     """What the main window does on `scheduling_did_open`."""
     dialog = ScheduleCallbackDialog(context, parent)
@@ -117,7 +57,7 @@ def open_dialog(wiring: Wiring, context: SchedulingContext,
     return dialog
 
 
-def connect_panel(wiring: Wiring, panel: CallbacksPanel) -> None:
+def connect_panel(wiring: DeskController, panel: CallbacksPanel) -> None:
     """What the main window does for the panel."""
     panel.call_was_requested.connect(wiring.call_callback)
     panel.take_was_requested.connect(wiring.take_callback)
@@ -131,7 +71,7 @@ class Rig:
     store: Store
     clock: FixedClock
     commitments: Commitments
-    wiring: Wiring
+    wiring: DeskController  # the app's real controller
     panel: CallbacksPanel
     qtbot: QtBot
 
@@ -146,8 +86,10 @@ class Rig:
                                                          CallReason.TROUBLESHOOTING)).id
 
     def dialog(self, customer: str = ANA) -> ScheduleCallbackDialog:
+        with self.store.unit_of_work(read_only=True) as uow:
+            self.wiring.customer = uow.customers.get(customer)  # the customer on the card
         with self.qtbot.waitSignal(self.wiring.scheduling_did_open, timeout=5000) as got:
-            self.wiring.open_scheduling(customer)
+            self.wiring.open_scheduling()
         dialog = open_dialog(self.wiring, got.args[0], self.panel)
         self.qtbot.waitUntil(lambda: dialog.verdict.text() not in ("", "Checking…"),
                              timeout=5000)
@@ -167,8 +109,11 @@ def make_rig(qtbot: QtBot, tmp_path: Path, runner: TaskRunner,
                              NOW + timedelta(hours=8)))
         uow.commit()
     clock = FixedClock(NOW)
-    commitments = Commitments(store=store, pack=load_pack(None), clock=clock, agent=agent)
-    wiring = Wiring(commitments, runner)
+    commitments_pack = load_pack(None)
+    commitments = Commitments(store=store, pack=commitments_pack, clock=clock, agent=agent)
+    desk = Desk(store=store, pack=commitments_pack, phone=FakePhone(), clock=clock, agent=agent,
+                sip_domain="pbx.test")
+    wiring = DeskController(desk, runner, {}, commitments=commitments)
     panel = CallbacksPanel(clock)
     qtbot.addWidget(panel)
     connect_panel(wiring, panel)
@@ -187,6 +132,7 @@ def runner() -> Iterator[TaskRunner]:
 def rig(qtbot: QtBot, tmp_path: Path, runner: TaskRunner) -> Iterator[Rig]:
     r = make_rig(qtbot, tmp_path, runner)
     yield r
+    r.wiring.shutdown()
     runner.drain()
     r.store.close()
 
@@ -245,9 +191,9 @@ def test_call_now_carries_the_customer_and_the_callback(rig: Rig) -> None:
     with rig.qtbot.waitSignal(rig.panel.call_was_requested, timeout=2000) as asked:
         rig.panel.call_now.click()
     assert asked.args == [ANA, cb]
-    with rig.qtbot.waitSignal(rig.wiring.callback_call_was_prepared, timeout=5000) as ready:
+    with rig.qtbot.waitSignal(rig.wiring.context_did_load, timeout=5000) as ready:
         rig.panel.call_was_requested.emit(ANA, cb)
-    context = call_context(ready.args[0])
+    context = ready.args[0]
     assert context.reason is CallReason.TROUBLESHOOTING and rig.wiring.callback_id == cb
 
 
@@ -304,6 +250,7 @@ def test_a_leader_sees_every_agents_overdue_callbacks(
                                              "Ana García", DEMO_AGENT_ID]]
         assert "every team" in r.panel.queue_title.text()
     finally:
+        r.wiring.shutdown()
         runner.drain()
         r.store.close()
 

@@ -85,9 +85,11 @@ _MIN_INBOUND_LIFETIME_S = 1.0
 _MAX_PJSUA_CALLS = 16
 # The same budget for calls we place: live calls plus calls ended less than _SLOT_REUSE_S
 # ago may not exceed _CALL_SOCKET_BUDGET, or the next dial waits (only machine-speed dialling,
-# a benchmark or a script, ever meets this; 24 calls = 48 sockets + transports < 64).
+# a benchmark or a script, ever meets this). It is also capped by pjsua's call slots: a call
+# hung up keeps its slot until it is destroyed, and a budget above the slots let machine-speed
+# dials fail with PJ_ETOOMANY ("unreachable") instead of waiting. 16 calls = 32 sockets < 64.
 _SLOT_REUSE_S = 0.6
-_CALL_SOCKET_BUDGET = 24
+_CALL_SOCKET_BUDGET = _MAX_PJSUA_CALLS
 # Tones as (Hz, Hz, ms on, ms off), looped. Ringback is the North American one (ANSI T1.401);
 # the ring for an incoming call is a faster double burst so the agent tells the two apart.
 _RINGBACK_TONE = ((440, 480, 2000, 4000),)

@@ -141,16 +141,20 @@ def run_callwise(uas: Sipp, calls: int, soak: int, gap_s: float
     return dialled, memory
 
 
-def run_bare(uas: Sipp, calls: int, gap_ms: int) -> list[float]:
+def run_bare(uas: Sipp, calls: int, soak: int, gap_ms: int
+             ) -> tuple[list[float], dict[str, float]]:
     out = subprocess.run(
-        [sys.executable, __file__, "--bare-child", str(uas.port), str(calls), str(gap_ms)],
-        capture_output=True, text=True, check=True, timeout=600,
+        [sys.executable, __file__, "--bare-child", str(uas.port), str(calls), str(soak),
+         str(gap_ms)],
+        capture_output=True, text=True, check=True, timeout=3600,
     )
-    return [float(x) for x in json.loads(out.stdout.strip().splitlines()[-1])]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return [float(x) for x in result["dialled"]], {k: float(v) for k, v in result["memory"].items()}
 
 
-def bare_child(port: int, calls: int, gap_ms: int) -> None:
-    """The baseline: one thread, pjsua2 polled in a loop, makeCall right on it."""
+def bare_child(port: int, calls: int, soak: int, gap_ms: int) -> None:
+    """The baseline: one thread, pjsua2 polled in a loop, makeCall right on it; the same soak
+    (warm-up, then RSS before and after) as `run_callwise`, so the layers' cost is a ratio."""
     import ctypes
 
     import pjsua2 as pj
@@ -191,24 +195,36 @@ def bare_child(port: int, calls: int, gap_ms: int) -> None:
     while state.get("reg") != 200:
         ep.libHandleEvents(5)
     dialled = []
-    for _ in range(calls):
+    memory: dict[str, float] = {}
+    for i in range(calls + soak):
         call = Call(acc)
         end_gap = time.monotonic() + gap_ms / 1000.0
         while time.monotonic() < end_gap:  # keep polling during the gap, as a phone would
             ep.libHandleEvents(max(0, int((end_gap - time.monotonic()) * 1000)))
         t0 = time.time()
         call.makeCall(f"sip:bench@127.0.0.1:{port}", pj.CallOpParam(True))
-        dialled.append(t0)
+        if i < calls:
+            dialled.append(t0)
+        deadline = time.monotonic() + 10
         while state.get("call") != pj.PJSIP_INV_STATE_CONFIRMED:
+            if state.get("call") == pj.PJSIP_INV_STATE_DISCONNECTED or time.monotonic() > deadline:
+                raise RuntimeError(f"bare call {i} did not connect")
             ep.libHandleEvents(5)
         call.hangup(pj.CallOpParam(True))
         while state.get("call") != pj.PJSIP_INV_STATE_DISCONNECTED:
             ep.libHandleEvents(5)
         del call
+        if soak and i + 1 == calls + 100:
+            gc.collect()
+            memory["rss_after_warmup_kib"] = rss_kib()
+    if soak:
+        gc.collect()
+        memory["rss_end_kib"] = rss_kib()
+        memory["soak_calls"] = soak - 100
     acc.shutdown()
     del acc
     ep.libDestroy()
-    print(json.dumps(dialled))
+    print(json.dumps({"dialled": dialled, "memory": memory}))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -229,7 +245,7 @@ def main() -> int:
     parser.add_argument("--gap-ms", type=int, default=30,
                         help="pause before each dial: pjsip 2.15.1 aborts if calls are set up "
                         "and torn down faster than its ioqueue recycles sockets (500 ms)")
-    parser.add_argument("--bare-child", nargs=3, type=int, metavar=("PORT", "CALLS", "GAP"),
+    parser.add_argument("--bare-child", nargs=4, type=int, metavar=("PORT", "CALLS", "SOAK", "GAP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
@@ -240,7 +256,8 @@ def main() -> int:
         dialled, memory = run_callwise(uas, args.calls, soak, args.gap_ms / 1000.0)
         ours = latencies(dialled, invite_arrivals(uas)[: args.calls])
     with running_sipp("uas_bench.xml", calls=1_000_000, timeout_s=3600) as uas:
-        bare = latencies(run_bare(uas, args.calls, args.gap_ms), invite_arrivals(uas))
+        bare_dialled, bare_memory = run_bare(uas, args.calls, soak, args.gap_ms)
+        bare = latencies(bare_dialled, invite_arrivals(uas)[: args.calls])
 
     ours_p50, ours_p99 = percentile(ours, 0.5), percentile(ours, 0.99)
     bare_p50, bare_p99 = percentile(bare, 0.5), percentile(bare, 0.99)
@@ -253,12 +270,18 @@ def main() -> int:
     print(f"\np50 difference: {ours_p50 - bare_p50:+.3f} ms (bar: within 3 ms); "
           f"ratio {ours_p50 / bare_p50:.2f}; Callwise p99 {ours_p99:.3f} ms (bar: under 15 ms)")
     if memory:
-        growth = (memory["rss_end_kib"] - memory["rss_after_warmup_kib"]) * 1024
-        per_call = growth / memory["soak_calls"]
-        print(f"\nSoak: {int(memory['soak_calls'])} calls after 100 warm-up; RSS "
-              f"{memory['rss_after_warmup_kib'] / 1024:.1f} MiB -> "
-              f"{memory['rss_end_kib'] / 1024:.1f} MiB; growth {per_call:.0f} bytes/call "
-              "(bar: under 1 kB/call); every call connected and ended")
+        print(f"\nSoak: {int(memory['soak_calls'])} calls each after 100 warm-up calls; every "
+              "call connected and ended\n")
+        print("| soak | RSS after warm-up MiB | RSS at end MiB | growth bytes/call |")
+        print("|---|---|---|---|")
+        growth = {}
+        for name, m in (("bare pjsua2 loop", bare_memory), ("Callwise SipPhone", memory)):
+            growth[name] = (m["rss_end_kib"] - m["rss_after_warmup_kib"]) * 1024 / m["soak_calls"]
+            print(f"| {name} | {m['rss_after_warmup_kib'] / 1024:.1f} | "
+                  f"{m['rss_end_kib'] / 1024:.1f} | {growth[name]:.0f} |")
+        print(f"\nCallwise growth {growth['Callwise SipPhone']:.0f} bytes/call (bar: under 1 kB/call); "
+              f"bare {growth['bare pjsua2 loop']:.0f} bytes/call; difference "
+              f"{growth['Callwise SipPhone'] - growth['bare pjsua2 loop']:+.0f} bytes/call")
     return 0
 
 

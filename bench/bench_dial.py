@@ -1,6 +1,6 @@
 """Dial click to SIP INVITE on the wire, with the policy re-check and the attempt's database write.
 
-    .venv/bin/python bench/bench_dial.py [--calls 200] [--gap-ms 30]
+    .venv/bin/python bench/bench_dial.py [--calls 200] [--gap-ms 60]
 
 What one "dial click" costs here is exactly what the desktop's worker thread runs when the agent
 presses Dial: `Desk.place_call` (load the customer and contact history, evaluate the whole policy
@@ -66,7 +66,8 @@ class Breakdown:
 
     TARGETS = (
         ("app.storage.repositories.customers", "SqlCustomerRepository", ("get", "contact_history")),
-        ("app.storage.repositories.commitments", "SqlNotificationRepository", ("last_sent",)),
+        ("app.storage.repositories.commitments", "SqlNotificationRepository",
+         ("templates_sent",)),
         ("app.storage.repositories.calls", "SqlCallRepository", ("open_records", "add")),
         ("app.storage.repositories.audit", "SqlAuditLog", ("append",)),
         ("app.storage.uow", "SqlUnitOfWork", ("__enter__", "commit", "__exit__")),
@@ -192,7 +193,7 @@ def run_desk(uas: Sipp, workdir: Path, calls: int, gap_s: float,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--gap-ms", type=int, default=30,
+    parser.add_argument("--gap-ms", type=int, default=60,
                         help="pause before each dial (see bench_sip.py: pjsip's socket recycling)")
     parser.add_argument("--breakdown", type=int, default=50, metavar="CALLS",
                         help="calls in the separate pass that times each step of place_call "
@@ -207,8 +208,8 @@ def main() -> int:
             dialled, _ = bench_sip.run_callwise(uas, args.calls, 0, gap_s)
             engine = bench_sip.latencies(dialled, bench_sip.invite_arrivals(uas)[: args.calls])
         with running_sipp("uas_bench.xml", calls=1_000_000, timeout_s=3600) as uas:
-            bare = bench_sip.latencies(bench_sip.run_bare(uas, args.calls, args.gap_ms),
-                                       bench_sip.invite_arrivals(uas))
+            bare_dialled, _ = bench_sip.run_bare(uas, args.calls, 0, args.gap_ms)
+            bare = bench_sip.latencies(bare_dialled, bench_sip.invite_arrivals(uas))
         breakdown = Breakdown()
         if args.breakdown:
             workdir = Path(tmp) / "breakdown"

@@ -242,9 +242,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--soak", type=int, default=0, help="extra calls for the memory soak")
-    parser.add_argument("--gap-ms", type=int, default=30,
+    parser.add_argument("--gap-ms", type=int, default=60,
                         help="pause before each dial: pjsip 2.15.1 aborts if calls are set up "
-                        "and torn down faster than its ioqueue recycles sockets (500 ms)")
+                        "and torn down faster than its ioqueue recycles sockets (500 ms), and "
+                        "SipPhone paces dials beyond 16 calls per 600 ms (measured as latency)")
     parser.add_argument("--bare-child", nargs=4, type=int, metavar=("PORT", "CALLS", "SOAK", "GAP"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -240,6 +240,12 @@ class NotificationRepository(Protocol):
         """The newest DELIVERED notification with this template sent at or after `since`."""
         ...
 
+    def templates_sent(self, customer_id: str, since: datetime) -> set[str]:
+        """The templates of every DELIVERED notification sent at or after `since`: what
+        `last_sent` would find, for all templates in one query (the dial gate asks this on
+        every dial)."""
+        ...
+
     def for_customer(self, customer_id: str, limit: int = 20) -> list[Notification]:
         """Newest first, failed deliveries included."""
         ...

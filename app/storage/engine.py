@@ -19,14 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
@@ -34,10 +30,19 @@ from sqlalchemy.pool import StaticPool
 from app.storage.errors import translate
 from app.storage.uow import READ_ONLY_OPTION, SqlStore
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest migration this version ships. A store already at it opens without importing
+# Alembic (about 250 ms and 37 MiB at every start); tests/unit/storage/test_head_revision.py
+# compares it with Alembic's own ScriptDirectory head, so adding a migration without updating
+# it fails there.
+HEAD_REVISION = "0002"
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
+_QUERY_ONLY = "callwise_query_only"  # the connection's current PRAGMA query_only
 # Alembic keeps its running context in module globals (`alembic.context`, `alembic.op`), so two
 # migrations in one process must not overlap; across processes the database serialises them.
 _MIGRATING = threading.Lock()
@@ -77,12 +82,14 @@ def _install_sqlite_settings(engine: Engine, busy_timeout_ms: int, memory: bool)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            connection.exec_driver_sql("PRAGMA query_only=ON")
-            connection.exec_driver_sql("BEGIN")
-        else:
-            connection.exec_driver_sql("PRAGMA query_only=OFF")
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = bool(connection.get_execution_options().get(READ_ONLY_OPTION))
+        # A `PRAGMA query_only` makes SQLite discard the connection's prepared statements, so
+        # it is sent only when the mode changes (`info` lives as long as the DBAPI connection):
+        # re-preparing every statement of a dial cost more than running them.
+        if connection.info.get(_QUERY_ONLY) is not read_only:
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            connection.info[_QUERY_ONLY] = read_only
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _install_postgresql_settings(engine: Engine) -> None:
@@ -129,14 +136,35 @@ def create_store_engine(url: str | URL, *, busy_timeout_ms: int = DEFAULT_BUSY_T
 
 def alembic_config() -> Config:
     """Alembic settings from the package itself, so no alembic.ini is needed in the CWD."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+def _stored_revision(connection: Connection) -> str | None:
+    """The schema revision Alembic recorded, read with plain SQL (no Alembic import)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(rows) > 1:  # a branched history: Alembic itself reports what that means
+        raise RuntimeError(f"the database records several schema revisions: {sorted(rows)}")
+    return rows[0] if rows else None
+
+
 def upgrade_to_head(engine: Engine) -> None:
     """Brings the schema to the newest migration in one transaction (PostgreSQL also takes an
-    advisory lock in env.py, so desktops starting together do not race)."""
+    advisory lock in env.py, so desktops starting together do not race).
+
+    A database already at `HEAD_REVISION` is left alone without importing Alembic: that is
+    every start but the first after an upgrade. A database that is not at head goes through
+    Alembic as before, which re-reads the revision under its lock.
+    """
+    if current_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+
     config = alembic_config()
     with _MIGRATING, engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -145,15 +173,17 @@ def upgrade_to_head(engine: Engine) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return _stored_revision(connection)
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revision() -> str:
+    return HEAD_REVISION
 
 
 def known_revisions() -> set[str]:
     """Every revision this version ships; a database at another one was made by a newer one."""
+    from alembic.script import ScriptDirectory
+
     return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
@@ -182,4 +212,10 @@ def open_store(url: str, *, migrate: bool = True,
         engine.dispose()
         raise
     log.info("records store open: %s", engine.url.render_as_string(hide_password=True))
-    return SqlStore(engine)
+    readers: Engine | None = None
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        # Reads get their own connections, so no connection flips between read-only and
+        # writing (each flip re-prepares its statements): a verdict just before a dial would
+        # otherwise slow the dial down.
+        readers = create_store_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+    return SqlStore(engine, readers=readers)

@@ -761,6 +761,9 @@ class _Notifications(_Repo):
         return self._uow.read(lambda u: u.notifications.last_sent(customer_id, template,
                                                                   since))[0]
 
+    def templates_sent(self, customer_id: str, since: datetime) -> set[str]:
+        return self._uow.read(lambda u: u.notifications.templates_sent(customer_id, since))[0]
+
     def for_customer(self, customer_id: str, limit: int = 20) -> list[Notification]:
         return self._uow.read(lambda u: u.notifications.for_customer(customer_id, limit))[0]
 

@@ -136,11 +136,15 @@ class SqlStore:
     """Implements `app.ports.store.Store`. Thread-safe (it only holds the engine and its pool);
     made once by the composition root, closed at shutdown."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, readers: Engine | None = None) -> None:
+        """`readers`: a second engine on the same database for read-only units of work (its
+        own pool), or None to share `engine`'s."""
         self._engine = engine
+        self._read_engine = readers
         self._writers = sessionmaker(bind=engine, expire_on_commit=False)
-        self._readers = sessionmaker(bind=engine.execution_options(**{READ_ONLY_OPTION: True}),
-                                     expire_on_commit=False)
+        self._readers = sessionmaker(
+            bind=(readers or engine).execution_options(**{READ_ONLY_OPTION: True}),
+            expire_on_commit=False)
 
     @property
     def engine(self) -> Engine:
@@ -166,3 +170,5 @@ class SqlStore:
             except DBAPIError as exc:
                 log.warning("PRAGMA optimize at close failed: %s", exc)
         self._engine.dispose()
+        if self._read_engine is not None:
+            self._read_engine.dispose()

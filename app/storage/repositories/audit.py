@@ -5,21 +5,31 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Insert, Select, Table, TextClause, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.ports.store import AuditEntry, ChainCheck
 from app.storage.chain import GENESIS, canonical_json, entry_hash
 from app.storage.errors import translated
 from app.storage.models import AuditHeadRow, AuditRow
-from app.storage.repositories._common import dialect_name
+from app.storage.repositories._common import connection, dialect_name
 
 _VERIFY_BATCH = 2_000
 # Any constant will do; it only has to be the same for every writer of one database.
 AUDIT_APPEND_LOCK = 0x43574155  # "CWAU"
 _HEAD_KEY = "callwise_audit_head"
+
+
+@cache
+def _append_statements() -> tuple[TextClause, Select[int, str], Insert]:
+    """(the PostgreSQL append lock, the recorded head, the new link), built once: an append
+    runs with every dial."""
+    return (text("SELECT pg_advisory_xact_lock(:key)"),
+            select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1),
+            insert(cast(Table, AuditRow.__table__)))
 
 
 def _to_entry(row: AuditRow) -> AuditEntry:
@@ -54,7 +64,7 @@ class SqlAuditLog:
         seq, prev = self._head()
         seq += 1
         digest = entry_hash(prev, seq, kind, record_id, at, stored_payload)
-        self._session.execute(insert(AuditRow), {
+        connection(self._session).execute(_append_statements()[2], {
             "seq": seq, "kind": kind, "record_id": record_id, "payload": body, "at": at,
             "prev_hash": prev, "hash": digest})
         self._session.info[_HEAD_KEY] = (self._transaction(), seq, digest)
@@ -73,11 +83,11 @@ class SqlAuditLog:
         remembered = self._session.info.get(_HEAD_KEY)
         if remembered is not None and remembered[0] is self._transaction():
             return remembered[1], remembered[2]
+        lock, head, _ = _append_statements()
+        db = connection(self._session)
         if dialect_name(self._session) == "postgresql":
-            self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                                  {"key": AUDIT_APPEND_LOCK})
-        tail = self._session.execute(
-            select(AuditHeadRow.seq, AuditHeadRow.hash).where(AuditHeadRow.id == 1)).first()
+            db.execute(lock, {"key": AUDIT_APPEND_LOCK})
+        tail = db.execute(head).first()
         if tail is None:  # the head row is made by migration 0002; never expected missing
             tail = self._session.execute(
                 select(AuditRow.seq, AuditRow.hash).order_by(AuditRow.seq.desc()).limit(1)

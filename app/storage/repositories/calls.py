@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, Row, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.call import CallRecord, CallState
@@ -15,7 +16,7 @@ from app.domain.memo import Memo, PaymentTopic
 from app.ports.store import Conflict, NotFound
 from app.storage.errors import translated
 from app.storage.models import CallRow, MemoRow
-from app.storage.repositories._common import code, rowcount
+from app.storage.repositories._common import code, connection, one_of, rowcount
 
 _CLOSED = CallState.CLOSED.value
 _OPEN_STATES = [s.value for s in CallState if s is not CallState.CLOSED]
@@ -43,14 +44,59 @@ def _progress_values(record: CallRecord) -> dict[str, Any]:
     }
 
 
-def to_record(row: CallRow) -> CallRecord:
-    m = row.memo
+_MEMO_COLUMNS = ("reason", "ticket_numbers", "summary", "customer_response", "payment_topic",
+                 "voicemail_left", "no_voicemail_reason", "account_note", "ticket_findings")
+
+
+@cache
+def _tables() -> tuple[Table, Table]:
+    return cast(Table, CallRow.__table__), cast(Table, MemoRow.__table__)
+
+
+@cache
+def _inserts() -> tuple[Insert, Insert]:
+    calls, memos = _tables()
+    return insert(calls), insert(memos)
+
+
+@cache
+def _select_records() -> Select[Any]:
+    """Every column of the call and its memo (prefixed `memo_`), as plain rows: reading records
+    through the ORM (a joined load into objects, then into the domain's) cost more than the
+    query itself, and `open_records` runs at every dial."""
+    calls, memos = _tables()
+    return (select(calls, *(memos.c[name].label(f"memo_{name}") for name in _MEMO_COLUMNS))
+            .join_from(calls, memos, memos.c.call_id == calls.c.id))
+
+
+@cache
+def _record_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """(by id, open for an agent, recent for a customer), built once with bound parameters."""
+    calls, _ = _tables()
+    base = _select_records()
+    return (base.where(calls.c.id == bindparam("record_id")),
+            # Ordered by an expression no index provides, on purpose: ordered by the column,
+            # SQLite walks the agent's (agent_id, dialed_at) index through EVERY call the agent
+            # ever made and checks each one's state, so the dial slowed down with each call of
+            # the year; this way it seeks the (agent_id, state) index to the few open ones and
+            # sorts those. Same order on both backends.
+            base.where(calls.c.agent_id == bindparam("agent_id"),
+                       one_of(calls.c.state, _OPEN_STATES))
+            .order_by(func.coalesce(calls.c.dialed_at, calls.c.dialed_at), calls.c.id),
+            base.where(calls.c.customer_id == bindparam("customer_id"))
+            .order_by(calls.c.dialed_at.desc(), calls.c.id.desc()).limit(bindparam("limit")))
+
+
+def to_record(row: Row[Any]) -> CallRecord:
+    """A row of `_select_records` as the domain's record."""
     memo = Memo(
-        reason=m.reason, ticket_numbers=m.ticket_numbers, summary=m.summary,
-        customer_response=m.customer_response,
-        payment_topic=PaymentTopic(m.payment_topic) if m.payment_topic is not None else None,
-        voicemail_left=m.voicemail_left, no_voicemail_reason=m.no_voicemail_reason,
-        account_note=m.account_note, ticket_findings=m.ticket_findings)
+        reason=row.memo_reason, ticket_numbers=row.memo_ticket_numbers,
+        summary=row.memo_summary, customer_response=row.memo_customer_response,
+        payment_topic=(PaymentTopic(row.memo_payment_topic)
+                       if row.memo_payment_topic is not None else None),
+        voicemail_left=row.memo_voicemail_left,
+        no_voicemail_reason=row.memo_no_voicemail_reason,
+        account_note=row.memo_account_note, ticket_findings=row.memo_ticket_findings)
     return CallRecord(
         id=row.id, customer_id=row.customer_id, agent_id=row.agent_id, number=row.number,
         dial_string=row.dial_string, origin=CallOrigin(row.origin), reason=CallReason(row.reason),
@@ -94,24 +140,25 @@ class SqlCallRepository:
     @translated
     def add(self, record: CallRecord) -> None:
         _check_closed_is_complete(record)
-        # Two INSERTs with their values as parameters (a statement SQLAlchemy compiles once and
-        # caches), rather than ORM objects and a flush: this runs before every dial and for
-        # every record of a catch-up. A duplicate id or an unknown customer fails here.
-        self._session.execute(insert(CallRow), {
+        # Two Core INSERTs on the connection with their values as parameters (a statement
+        # SQLAlchemy compiles once and caches), rather than ORM objects and a flush, nor the
+        # session's ORM bulk-insert path: this runs before every dial and for every record of a
+        # catch-up. A duplicate id or an unknown customer fails here.
+        insert_call, insert_memo = _inserts()
+        db = connection(self._session)
+        db.execute(insert_call, {
             "id": record.id, "customer_id": record.customer_id, "agent_id": record.agent_id,
             "number": record.number, "dial_string": record.dial_string,
             "origin": code(record.origin), "reason": code(record.reason),
             "dialed_at": record.dialed_at, "pack_version": record.pack_version,
             "pack_checksum": record.pack_checksum, "verdicts": dict(record.verdicts),
             **_progress_values(record)})
-        self._session.execute(insert(MemoRow), {"call_id": record.id,
-                                                **_memo_values(record.memo)})
+        db.execute(insert_memo, {"call_id": record.id, **_memo_values(record.memo)})
 
     @translated
     def get(self, record_id: str) -> CallRecord | None:
-        row = self._session.scalars(
-            select(CallRow).where(CallRow.id == record_id)
-            .execution_options(populate_existing=True)).first()
+        row = connection(self._session).execute(
+            _record_statements()[0], {"record_id": record_id}).first()
         return to_record(row) if row is not None else None
 
     @translated
@@ -146,15 +193,12 @@ class SqlCallRepository:
 
     @translated
     def open_records(self, agent_id: str) -> list[CallRecord]:
-        rows = self._session.scalars(
-            select(CallRow).where(CallRow.agent_id == agent_id, CallRow.state.in_(_OPEN_STATES))
-            .order_by(CallRow.dialed_at, CallRow.id).execution_options(populate_existing=True))
+        rows = connection(self._session).execute(
+            _record_statements()[1], {"agent_id": agent_id})
         return [to_record(r) for r in rows]
 
     @translated
     def recent_for_customer(self, customer_id: str, limit: int = 20) -> list[CallRecord]:
-        rows = self._session.scalars(
-            select(CallRow).where(CallRow.customer_id == customer_id)
-            .order_by(CallRow.dialed_at.desc(), CallRow.id.desc()).limit(limit)
-            .execution_options(populate_existing=True))
+        rows = connection(self._session).execute(
+            _record_statements()[2], {"customer_id": customer_id, "limit": limit})
         return [to_record(r) for r in rows]

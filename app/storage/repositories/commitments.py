@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, get_args
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.ports.store import Callback, CallbackStatus, Channel, NotFound, Notification, TicketUpdate
 from app.storage.errors import translated
 from app.storage.models import CallbackRow, CallRow, NotificationRow, TicketRow, TicketUpdateRow
-from app.storage.repositories._common import code, insert_ignore, rowcount
+from app.storage.repositories._common import code, connection, insert_ignore, rowcount
 
 _CHANNELS: tuple[str, ...] = get_args(Channel)
 _OPEN = CallbackStatus.OPEN.value
@@ -95,6 +96,17 @@ def _to_notification(row: NotificationRow) -> Notification:
                         row.destination, row.body, row.sent_at, row.delivered, row.detail)
 
 
+@cache
+def _templates_sent_statement() -> Select[Any]:
+    """Built once: `templates_sent` runs at every dial. The (customer, template, sent_at) index
+    finds the customer's rows; DISTINCT keeps the answer a handful of rows however many were
+    sent."""
+    return (select(NotificationRow.template).distinct()
+            .where(NotificationRow.customer_id == bindparam("customer_id"),
+                   NotificationRow.sent_at >= bindparam("since"),
+                   NotificationRow.delivered.is_(True)))
+
+
 class SqlNotificationRepository:
     """Owned by the unit of work (and so the thread) that made it."""
 
@@ -121,6 +133,12 @@ class SqlNotificationRepository:
             .order_by(NotificationRow.sent_at.desc()).limit(1)
             .execution_options(populate_existing=True)).first()
         return _to_notification(row) if row is not None else None
+
+    @translated
+    def templates_sent(self, customer_id: str, since: datetime) -> set[str]:
+        rows = connection(self._session).execute(
+            _templates_sent_statement(), {"customer_id": customer_id, "since": since})
+        return {str(template) for (template,) in rows}
 
     @translated
     def for_customer(self, customer_id: str, limit: int = 20) -> list[Notification]:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from functools import cache
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, union, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from app.domain.customer import Consent, ContactHistory, Customer, PhoneNumber
@@ -17,9 +33,11 @@ from app.ports.store import NotFound
 from app.storage.errors import translated
 from app.storage.keys import account_key, name_keys, number_keys, plan_search, prefix_upper_bound
 from app.storage.models import CallRow, ConsentRow, CustomerNumberRow, CustomerRow
-from app.storage.repositories._common import rowcount
+from app.storage.repositories._common import connection, none_of, one_of, rowcount
+from app.storage.types import UTCDateTime
 
 _BATCH = 5_000
+_BEFORE_ANY_CALL = datetime(1, 1, 2, tzinfo=UTC)
 # A conversation happened when the call connected, or when it ended in an outcome that means the
 # customer was on the line (the domain's CallOutcome.spoke_with_customer).
 _SPOKE = [o.value for o in CallOutcome if o.spoke_with_customer]
@@ -30,14 +48,14 @@ def _in_range(column: InstrumentedAttribute[str], prefix: str) -> ColumnElement[
 
 
 def _conversation() -> ColumnElement[bool]:
-    return or_(CallRow.connected_at.is_not(None), CallRow.outcome.in_(_SPOKE))
+    return or_(CallRow.connected_at.is_not(None), one_of(CallRow.outcome, _SPOKE))
 
 
 def _no_conversation() -> ColumnElement[bool]:
     # Spelled out rather than not_(_conversation()): an open attempt has outcome NULL, and
     # NOT (NULL IN (...)) is NULL, which would silently drop it from the count.
     return and_(CallRow.connected_at.is_(None),
-                or_(CallRow.outcome.is_(None), CallRow.outcome.not_in(_SPOKE)))
+                or_(CallRow.outcome.is_(None), none_of(CallRow.outcome, _SPOKE)))
 
 
 def _current_consent(rows: list[ConsentRow]) -> Consent | None:
@@ -59,6 +77,49 @@ def to_customer(row: CustomerRow) -> Customer:
         line_of_business=row.line_of_business, service_zone=row.service_zone,
         consent=_current_consent(row.consents), last_bill_amount=row.last_bill_amount,
         device=row.device, last_care_call=row.last_care_call, extra=dict(row.extra or {}))
+
+
+@cache
+def _get_statement() -> Select[Any]:
+    """The customer, its numbers (one row each, in order) and its newest consent, in ONE
+    statement: `get` runs at every dial (the point-of-action re-read), where the ORM's three
+    selects cost far more than the rows. Built once; `customer_id` is a bound parameter."""
+    customers = cast(Table, CustomerRow.__table__)
+    numbers = cast(Table, CustomerNumberRow.__table__)
+    consents = cast(Table, ConsentRow.__table__)
+    newest = (select(consents.c.id).where(consents.c.customer_id == customers.c.id)
+              .order_by(consents.c.recorded_at.desc(), consents.c.id.desc()).limit(1)
+              .correlate(customers).scalar_subquery())
+    return (select(customers.c.id, customers.c.first_name, customers.c.last_name,
+                   customers.c.account_number, customers.c.line_of_business,
+                   customers.c.service_zone, customers.c.last_bill_amount, customers.c.device,
+                   customers.c.last_care_call, customers.c.extra,
+                   numbers.c.number, numbers.c.label,
+                   consents.c.id.label("consent_id"), consents.c.window_start,
+                   consents.c.window_end, consents.c.recorded_by, consents.c.recorded_at,
+                   consents.c.note, consents.c.revoked_at)
+            .select_from(customers
+                         .outerjoin(numbers, numbers.c.customer_id == customers.c.id)
+                         .outerjoin(consents, consents.c.id == newest))
+            .where(customers.c.id == bindparam("customer_id"))
+            .order_by(numbers.c.position))
+
+
+def _customer_from_rows(rows: Sequence[Row[Any]]) -> Customer:
+    """What `to_customer` makes of the ORM rows, from `_get_statement`'s flat rows."""
+    first = rows[0]
+    consent = None
+    if first.consent_id is not None and first.revoked_at is None:
+        consent = Consent(start=first.window_start, end=first.window_end,
+                          recorded_by=first.recorded_by, recorded_at=first.recorded_at,
+                          note=first.note)
+    return Customer(
+        id=first.id, first_name=first.first_name, last_name=first.last_name,
+        account_number=first.account_number,
+        numbers=tuple(PhoneNumber(r.number, r.label) for r in rows if r.number is not None),
+        line_of_business=first.line_of_business, service_zone=first.service_zone,
+        consent=consent, last_bill_amount=first.last_bill_amount, device=first.device,
+        last_care_call=first.last_care_call, extra=dict(first.extra or {}))
 
 
 def _check_e164(number: str) -> None:
@@ -126,8 +187,9 @@ class SqlCustomerRepository:
 
     @translated
     def get(self, customer_id: str) -> Customer | None:
-        row = self._session.scalars(self._load().where(CustomerRow.id == customer_id)).first()
-        return to_customer(row) if row is not None else None
+        rows = connection(self._session).execute(
+            _get_statement(), {"customer_id": customer_id}).all()
+        return _customer_from_rows(rows) if rows else None
 
     def add(self, customer: Customer) -> None:
         self.add_many([customer])
@@ -215,20 +277,39 @@ class SqlCustomerRepository:
 
     @translated
     def contact_history(self, customer_id: str) -> ContactHistory:
-        last = self._session.execute(
-            select(CallRow.dialed_at, CallRow.connected_at)
-            .where(CallRow.customer_id == customer_id, _conversation())
-            .order_by(CallRow.dialed_at.desc()).limit(1)).first()
-        unanswered = _no_conversation()
-        if last is not None:
-            unanswered = and_(unanswered, CallRow.dialed_at > last.dialed_at)
-        # Both from the (customer_id, dialed_at) index in one pass.
-        attempts, last_attempt_at = self._session.execute(
-            select(func.count(case((unanswered, 1))), func.max(CallRow.dialed_at))
-            .where(CallRow.customer_id == customer_id)).one()
-        if last is None:
+        spoke_at, last_conversation_at, attempts, last_attempt_at = connection(
+            self._session).execute(_history_statement(), {"customer_id": customer_id}).one()
+        if spoke_at is None:
             return ContactHistory(spoke_before=False, unanswered_attempts=attempts,
                                   last_attempt_at=last_attempt_at)
         return ContactHistory(spoke_before=True, unanswered_attempts=attempts,
-                              last_conversation_at=last.connected_at or last.dialed_at,
+                              last_conversation_at=last_conversation_at,
                               last_attempt_at=last_attempt_at)
+
+
+@cache
+def _history_statement() -> Select[datetime | None, datetime | None, int, datetime | None]:
+    """`contact_history` in one statement, built once (it runs at every dial): (when the last
+    conversation was dialled, when it happened, unanswered attempts since, newest attempt).
+
+    Each part is its own seek on the (customer_id, dialed_at) index: the last conversation
+    walks back from the newest attempt, the count looks only at the attempts after it, and the
+    newest attempt is the index's last entry, so none grows with a customer's whole history."""
+    customer: BindParameter[str] = bindparam("customer_id")
+    last_conversation = (select(CallRow.dialed_at)
+                         .where(CallRow.customer_id == customer, _conversation())
+                         .order_by(CallRow.dialed_at.desc()).limit(1))
+    # Never correlated: nested in the count below, it must still read `calls` on its own.
+    spoke_at = last_conversation.correlate(None).scalar_subquery()
+    # No conversation yet: every attempt counts, as if the last one was before any call.
+    after = func.coalesce(spoke_at, literal(_BEFORE_ANY_CALL, UTCDateTime()))
+    unanswered = (select(func.count()).select_from(CallRow)
+                  .where(CallRow.customer_id == customer, CallRow.dialed_at > after,
+                         _no_conversation())
+                  .scalar_subquery())
+    newest = (select(func.max(CallRow.dialed_at)).where(CallRow.customer_id == customer)
+              .scalar_subquery())
+    return select(spoke_at,
+                  last_conversation.with_only_columns(
+                      func.coalesce(CallRow.connected_at, CallRow.dialed_at)).scalar_subquery(),
+                  unanswered, newest)

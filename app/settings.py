@@ -4,11 +4,17 @@ Sources, lowest first: the schema defaults, the user's file, the machine file. A
 is MACHINE can only come from the defaults or the machine file: a user value for it is ignored and
 reported, so IT's lock cannot be undone from a desktop. The policy pack is versioned data, not a
 setting; only its path is.
+
+The app writes only the user's file, and only USER settings (`save_user_settings`, e.g. the audio
+devices the agent picks); the machine file belongs to IT and is never written here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +37,7 @@ class Setting:
     default: Any
     scope: Scope
     description: str
+    choices: tuple[str, ...] = ()  # the only values allowed, when not empty
 
 
 SCHEMA: tuple[Setting, ...] = (
@@ -45,6 +52,10 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("sip.bind_address", str, "0.0.0.0", Scope.MACHINE,
             "Local address the SIP transport listens on (0.0.0.0: every interface)"),
     Setting("sip.tls_ca_file", str, "", Scope.MACHINE, "CA bundle for TLS; empty means the system store"),
+    Setting("sip.dtmf_method", str, "rfc4733", Scope.MACHINE,
+            "How key presses are sent: rfc4733 (telephone-events in the RTP stream) or sip_info "
+            "(SIP INFO, application/dtmf-relay), for a PBX that ignores telephone-events",
+            choices=("rfc4733", "sip_info")),
     Setting("sip.username", str, "", Scope.USER,
             "The agent's SIP user name (its password is in the OS keyring)"),
     Setting("agent.id", str, "", Scope.USER, "The agent's id in the record store"),
@@ -65,9 +76,12 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("smtp.from_address", str, "", Scope.MACHINE, "Sender address of customer emails"),
     Setting("smtp.ca_file", str, "", Scope.MACHINE,
             "CA bundle for the mail server's TLS; empty means the system store"),
-    Setting("audio.input", str, "", Scope.USER, "Microphone; empty means the system default"),
-    Setting("audio.output", str, "", Scope.USER, "Speaker; empty means the system default"),
-    Setting("audio.ring", str, "", Scope.USER, "Ring device; empty means the speaker"),
+    Setting("audio.input", str, "", Scope.USER,
+            "Microphone; empty means the system default, 'null device' no sound"),
+    Setting("audio.output", str, "", Scope.USER,
+            "Speaker; empty means the system default, 'null device' no sound"),
+    Setting("audio.ring", str, "", Scope.USER,
+            "Ring device; empty means the speaker, 'null device' a ring on screen only"),
 )
 
 _BY_NAME = {s.name: s for s in SCHEMA}
@@ -117,14 +131,23 @@ def _read(path: Path) -> dict[str, Any]:
                             action=f"Fix or remove {path}.") from e
     flat = _flatten(raw)
     for name, value in flat.items():
-        setting = _BY_NAME.get(name)
-        if setting is None:
-            raise SettingsError(f"{path}: unknown setting '{name}'.",
-                                action="Check the name against `callwise settings`.")
-        if not isinstance(value, setting.type):
-            raise SettingsError(
-                f"{path}: '{name}' must be a {setting.type.__name__}, not {value!r}.")
+        _check(name, value, str(path))
     return flat
+
+
+def _check(name: str, value: Any, where: str) -> Setting:
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        raise SettingsError(f"{where}: unknown setting '{name}'.",
+                            action="Check the name against `callwise settings`.")
+    # bool is an int in Python, not in TOML: refuse True for a number and 1 for a switch.
+    if not isinstance(value, setting.type) or (setting.type is int and isinstance(value, bool)):
+        raise SettingsError(
+            f"{where}: '{name}' must be a {setting.type.__name__}, not {value!r}.")
+    if setting.choices and value not in setting.choices:
+        raise SettingsError(f"{where}: '{name}' must be one of {', '.join(setting.choices)}, "
+                            f"not {value!r}.")
+    return setting
 
 
 def load_settings(user_file: Path | None, machine_file: Path | None = None) -> Settings:
@@ -140,3 +163,108 @@ def load_settings(user_file: Path | None, machine_file: Path | None = None) -> S
                 values[name] = value
     values.update(_read(machine_file))
     return Settings(values, tuple(ignored))
+
+
+def save_user_settings(path: Path, values: Mapping[str, Any]) -> None:
+    """Write `values` into the user's settings file, keeping the user's other values.
+
+    Runs off the GUI thread (it touches the disk). Only USER settings may be written: a MACHINE
+    name is refused, since IT's lock is not the desktop's to change. The file is replaced
+    atomically (a temporary file in the same folder, fsync, rename, fsync of the folder), so a
+    crash or a full disk leaves the old file whole; a file that is not valid TOML is refused
+    rather than overwritten. Comments in the file are not kept (the format is flat and small).
+    """
+    for name, value in values.items():
+        setting = _check(name, value, "Saving settings")
+        if setting.scope is not Scope.USER:
+            raise SettingsError(
+                f"'{name}' is set by IT for the whole machine and cannot be saved per user.",
+                action="Ask IT to change it in the machine configuration.")
+    merged = _read(path)
+    merged.update(values)
+    text = _to_toml(merged)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(e, OSError):
+            raise SettingsError(f"Your settings could not be saved to {path}: {e.strerror or e}.",
+                                action="Check the disk space and the folder's permissions; "
+                                       "your previous settings are unchanged.") from e
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows has no directory handles to sync."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    raise SettingsError(f"Cannot write {value!r} to a settings file.")
+
+
+def _to_toml(flat: Mapping[str, Any]) -> str:
+    """The schema's names are "table.key": one TOML table per first part, keys sorted."""
+    tables: dict[str, dict[str, Any]] = {}
+    for name, value in flat.items():
+        table, _, key = name.partition(".")
+        tables.setdefault(table, {})[key] = value
+    lines = ["# Callwise user settings (written by Callwise; see `callwise settings`).", ""]
+    for table in sorted(tables):
+        lines.append(f"[{_toml_key(table)}]")
+        for key in sorted(tables[table]):
+            lines.append(f"{_toml_key(key)} = {_toml_value(tables[table][key])}")
+        lines.append("")
+    return "\n".join(lines)

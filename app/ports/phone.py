@@ -22,6 +22,13 @@ class Transport(StrEnum):
     TLS = "tls"
 
 
+class DtmfMethod(StrEnum):
+    """How key presses reach the far end (setting `sip.dtmf_method`, chosen by IT per PBX)."""
+
+    RFC4733 = "rfc4733"  # telephone-event RTP packets in the media stream (RFC 2833/4733)
+    SIP_INFO = "sip_info"  # one SIP INFO per digit, body application/dtmf-relay
+
+
 @dataclass(frozen=True)
 class SipAccountConfig:
     """Everything needed to register; the password comes from the keyring, never from a file."""
@@ -41,6 +48,7 @@ class SipAccountConfig:
     tls_verify_server: bool = True
     max_calls: int = 4
     user_agent: str = "Callwise"
+    dtmf_method: DtmfMethod = DtmfMethod.RFC4733
 
 
 class CallPhase(StrEnum):
@@ -96,7 +104,83 @@ class PhoneFailed:
     reason: str
 
 
-PhoneEvent = RegistrationChanged | CallProgressed | CallEnded | IncomingCall | MessageResult | PhoneFailed
+# -- sound devices: plain immutable data, so it crosses from the SIP owner thread to any other.
+
+NULL_AUDIO = "null device"  # pjsua's null sound device, by the name the agent sees and saves
+
+
+@dataclass(frozen=True)
+class AudioChoice:
+    """The agent's remembered choice, by name (settings `audio.*`).
+
+    "" means the system default (ring: the speaker); NULL_AUDIO asks for no sound at all (ring:
+    a silent ring, the call shows on screen only).
+    """
+
+    input: str = ""
+    output: str = ""
+    ring: str = ""
+
+
+@dataclass(frozen=True)
+class AudioDevice:
+    """One sound device as pjmedia lists it; `index` is only valid until devices change."""
+
+    index: int
+    name: str
+    driver: str
+    inputs: int
+    outputs: int
+
+    @property
+    def label(self) -> str:
+        kinds = [kind for kind, count in (("in", self.inputs), ("out", self.outputs)) if count]
+        return f"{self.name} ({'/'.join(kinds) or 'no channels'})"
+
+
+@dataclass(frozen=True)
+class AudioState:
+    """The phone's audio as it is now, replaced as a whole by the owner thread.
+
+    `warnings` say in words which remembered device was not found and what is used instead.
+    `ringback`: the ringback tone is playing to the speaker (an outbound call rings without early
+    media). `ringing`: the ring tone is playing to the ring device (an inbound call waits).
+    """
+
+    capture: str = NULL_AUDIO
+    playback: str = NULL_AUDIO
+    ring: str = NULL_AUDIO
+    null: bool = True
+    warnings: tuple[str, ...] = ()
+    ringback: bool = False
+    ringing: bool = False
+
+
+@dataclass(frozen=True)
+class AudioDevicesListed:
+    """Answer to `Phone.list_audio_devices`: what the agent can choose from, right now.
+
+    `null_only`: this line runs on the null device whatever is chosen (demo and test lines); a
+    choice is still remembered for the company line. `error`: why nothing could be listed.
+    """
+
+    devices: tuple[AudioDevice, ...]
+    state: AudioState
+    choice: AudioChoice
+    null_only: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class AudioChanged:
+    """The devices in use changed (at start, or after `Phone.choose_audio`); tones do not count."""
+
+    state: AudioState
+    choice: AudioChoice
+
+
+PhoneEvent = (RegistrationChanged | CallProgressed | CallEnded | IncomingCall | MessageResult
+              | PhoneFailed | AudioDevicesListed | AudioChanged)
 
 
 class Phone(Protocol):
@@ -119,6 +203,16 @@ class Phone(Protocol):
     def send_dtmf(self, ref: str, digits: str) -> None: ...
 
     def send_message(self, ref: str, uri: str, text: str) -> None: ...
+
+    def list_audio_devices(self) -> None:
+        """Re-scan sound devices; the answer arrives as `AudioDevicesListed` (also when stopped)."""
+        ...
+
+    def choose_audio(self, choice: AudioChoice) -> None:
+        """Use these devices from now on; the result, with its warnings, arrives as `AudioChanged`.
+
+        Not started yet: the choice is kept for `start`, and `AudioChanged` holds the idle state."""
+        ...
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Blocks until the owner thread has hung up, unregistered and destroyed the library."""

@@ -2,9 +2,11 @@
 
 The agent names a microphone, a speaker and a ring device (settings `audio.input`,
 `audio.output`, `audio.ring`; empty means the system default, and for the ring device "the
-speaker"). Device indices change when a headset is plugged in, so names are what is remembered;
-the engine turns them into indices on its owner thread with `resolve_audio`, a pure function
-unit-tested here without pjsua2.
+speaker"; "null device" asks for no sound, or for the ring device a ring shown on screen only).
+Device indices change when a headset is plugged in, so names are what is remembered; the engine
+turns them into indices on its owner thread with `resolve_audio`, a pure function unit-tested
+without pjsua2. The plain data types live in the phone port (`app.ports.phone`), so the UI can
+use them without this package; they are re-exported here.
 
 pjsua drives one sound port (capture and playback together), and it can only be the null device
 as a whole: a null microphone with a real speaker is not something it can open. So when a named
@@ -20,41 +22,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.ports.phone import NULL_AUDIO, AudioChoice, AudioDevice, AudioState
+
 # pjmedia's device ids: the defaults and pjsua's null device (PJSUA_SND_NULL_DEV).
 DEFAULT_CAPTURE = -1
 DEFAULT_PLAYBACK = -2
 NULL_DEVICE = -99
-NULL_NAME = "null device"
-
-
-@dataclass(frozen=True)
-class AudioChoice:
-    """The agent's remembered choice, by name; "" means the system default (ring: the speaker)."""
-
-    input: str = ""
-    output: str = ""
-    ring: str = ""
-
-
-@dataclass(frozen=True)
-class AudioDevice:
-    """One sound device as pjmedia lists it; `index` is only valid until devices change."""
-
-    index: int
-    name: str
-    driver: str
-    inputs: int
-    outputs: int
-
-    @property
-    def label(self) -> str:
-        kinds = [kind for kind, count in (("in", self.inputs), ("out", self.outputs)) if count]
-        return f"{self.name} ({'/'.join(kinds) or 'no channels'})"
+NULL_NAME = NULL_AUDIO
 
 
 @dataclass(frozen=True)
 class AudioPlan:
-    """What the engine opens: device indices (or the null device) and why it fell back."""
+    """What the engine opens: device indices (or the null device) and why it fell back.
+
+    `ring_muted`: the agent chose the null device as ring device, so an incoming call rings on
+    screen only (no ring tone anywhere)."""
 
     capture: int
     playback: int
@@ -63,27 +45,15 @@ class AudioPlan:
     playback_name: str
     ring_name: str
     warnings: tuple[str, ...] = ()
+    ring_muted: bool = False
 
     @property
     def null(self) -> bool:
         return self.capture == NULL_DEVICE
 
 
-@dataclass(frozen=True)
-class AudioState:
-    """The phone's audio as it is now; `SipPhone.audio_state` replaces it as a whole.
-
-    `ringback`: the ringback tone is playing to the speaker (an outbound call rings without early
-    media). `ringing`: the ring tone is playing to the ring device (an inbound call waits).
-    """
-
-    capture: str = NULL_NAME
-    playback: str = NULL_NAME
-    ring: str = NULL_NAME
-    null: bool = True
-    warnings: tuple[str, ...] = ()
-    ringback: bool = False
-    ringing: bool = False
+def _is_null(name: str) -> bool:
+    return name.strip().casefold() == NULL_NAME
 
 
 def _find(devices: Sequence[AudioDevice], name: str, *, output: bool) -> AudioDevice | None:
@@ -98,16 +68,18 @@ def _find(devices: Sequence[AudioDevice], name: str, *, output: bool) -> AudioDe
     return None
 
 
-def _null_plan(warnings: list[str]) -> AudioPlan:
+def _null_plan(warnings: list[str], *, ring_muted: bool = False) -> AudioPlan:
     return AudioPlan(NULL_DEVICE, NULL_DEVICE, None, NULL_NAME, NULL_NAME, NULL_NAME,
-                     tuple(warnings))
+                     tuple(warnings), ring_muted)
 
 
 def resolve_audio(choice: AudioChoice, devices: Sequence[AudioDevice], *,
                   null_requested: bool = False) -> AudioPlan:
     """Turn names into device indices; never fails, falls back to the null device instead."""
-    if null_requested:
-        return _null_plan([])
+    muted = _is_null(choice.ring)
+    if null_requested or _is_null(choice.input) or _is_null(choice.output):
+        # pjsua opens capture and playback as one port: no sound in means no sound out too.
+        return _null_plan([], ring_muted=muted)
     warnings: list[str] = []
     capture_name = playback_name = ""
     capture = playback = NULL_DEVICE
@@ -133,17 +105,19 @@ def resolve_audio(choice: AudioChoice, devices: Sequence[AudioDevice], *,
         warnings.append("no speaker found")
     if warnings:
         warnings[-1] += "; using the null device (no sound in or out)"
-        return _null_plan(warnings)
+        return _null_plan(warnings, ring_muted=muted)
     ring: int | None = None
     ring_name = playback_name
-    if choice.ring:
+    if muted:
+        ring_name = NULL_NAME
+    elif choice.ring:
         found = _find(devices, choice.ring, output=True)
         if found is None:
             warnings.append(f"ring device {choice.ring!r} not found; ringing on the speaker")
         elif found.index != playback:
             ring, ring_name = found.index, found.name
     return AudioPlan(capture, playback, ring, capture_name, playback_name, ring_name,
-                     tuple(warnings))
+                     tuple(warnings), muted)
 
 
 __all__ = [

@@ -45,9 +45,12 @@ import pjsua2 as pj
 
 from app.domain.enums import CallOutcome
 from app.ports.phone import (
+    AudioChanged,
+    AudioDevicesListed,
     CallEnded,
     CallPhase,
     CallProgressed,
+    DtmfMethod,
     IncomingCall,
     MessageResult,
     PhoneEvent,
@@ -335,7 +338,8 @@ class SipPhone:
         means the system resolver, which blocks the owner thread while it looks a name up.
     audio: the microphone, speaker and ring device by name (settings `audio.*`); ignored when
         the account asks for `null_audio`. A name that is not found falls back with a logged
-        warning (see `app.sip.audio`); `select_audio` changes it while running.
+        warning (see `app.sip.audio`); `choose_audio` (or `select_audio`) changes it while
+        running.
     clock: monotonic seconds, injected so timers can be reasoned about in tests.
     """
 
@@ -450,6 +454,28 @@ class SipPhone:
     def send_message(self, ref: str, uri: str, text: str) -> None:
         self._post(lambda: self._do_message(ref, uri, text))
 
+    def list_audio_devices(self) -> None:
+        """Re-scan the sound devices on the owner thread; `AudioDevicesListed` answers.
+
+        A phone that is not running answers at once, on the caller's thread, with the error."""
+        if not self._running():
+            self._emit(AudioDevicesListed((), self._audio_state, self._audio_choice,
+                                          error="the phone is not running"))
+            return
+        self._post(self._answer_devices)
+
+    def choose_audio(self, choice: AudioChoice) -> None:
+        """Use these devices from now on; `AudioChanged` answers with the warnings, if any.
+
+        Before `start()` (or after shutdown) the choice is only kept and `AudioChanged`, sent at
+        once on the caller's thread, holds the current (idle) state."""
+        with self._lock:
+            self._audio_choice = choice
+        if not self._running():
+            self._emit(AudioChanged(self._audio_state, choice))
+            return
+        self._post(lambda: self._apply_audio_quietly(choice))
+
     @property
     def audio_state(self) -> AudioState:
         """The devices in use and whether a tone is playing, as of the owner thread's last change.
@@ -508,6 +534,10 @@ class SipPhone:
             self._wake_sock.close()
 
     # ----------------------------------------------------------------- plumbing
+
+    def _running(self) -> bool:
+        with self._lock:
+            return self._thread is not None and not self._closing and not self._stopped.is_set()
 
     def _post(self, command: Callable[[], None]) -> None:
         if self._closing:
@@ -1066,7 +1096,10 @@ class SipPhone:
             log.warning("send_dtmf(%s): invalid digits %r", ref, digits)
             return
         prm = pj.CallSendDtmfParam()
-        prm.method = pj.PJSUA_DTMF_METHOD_RFC2833
+        sip_info = self._account is not None and self._account.dtmf_method is DtmfMethod.SIP_INFO
+        # SIP INFO: pjsua sends one INFO per digit (application/dtmf-relay, "Signal=5"), for
+        # PBXs that ignore telephone-events; RFC 4733 (pjsua's "RFC2833") rides the RTP stream.
+        prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO if sip_info else pj.PJSUA_DTMF_METHOD_RFC2833
         prm.digits = digits
         try:
             leg.call.sendDtmf(prm)
@@ -1205,8 +1238,24 @@ class SipPhone:
                                        int(info.inputCount), int(info.outputCount)))
         return tuple(devices)
 
+    def _answer_devices(self) -> None:
+        try:
+            devices = self._list_devices(refresh=True)
+        except pj.Error as exc:
+            self._emit(AudioDevicesListed((), self._audio_state, self._audio_choice,
+                                          self._null_requested, error=_error_text(exc)))
+            return
+        self._emit(AudioDevicesListed(devices, self._audio_state, self._audio_choice,
+                                      self._null_requested))
+
+    def _apply_audio_quietly(self, choice: AudioChoice) -> None:
+        self._apply_audio(choice)  # the answer is the AudioChanged event it emits
+
     def _apply_audio(self, choice: AudioChoice) -> AudioState:
-        """Open the devices `choice` names, or the null device; a failure is a warning."""
+        """Open the devices `choice` names, or the null device; a failure is a warning.
+
+        Ends with `AudioChanged`, so the agent hears of a remembered device that is missing at
+        start as well as of a new choice."""
         self._audio_choice = choice
         devices = () if self._null_requested else self._list_devices()
         plan = resolve_audio(choice, devices, null_requested=self._null_requested)
@@ -1227,7 +1276,9 @@ class SipPhone:
         self._audio_plan = plan
         self._tones_failed.clear()
         self._sync_tones()
-        return self._publish_audio()
+        state = self._publish_audio()
+        self._emit(AudioChanged(state, choice))
+        return state
 
     def _publish_audio(self) -> AudioState:
         plan = self._audio_plan
@@ -1260,6 +1311,7 @@ class SipPhone:
             else:
                 ringback = ringback or (leg.ringing and not leg.early_media)
         ring = ring and (not talking or self._audio_plan.ring is not None)
+        ring = ring and not self._audio_plan.ring_muted  # the agent chose a silent ring
         ringback = ringback and self._ringback.name not in self._tones_failed
         ring = ring and self._ring.name not in self._tones_failed
         if ringback == self._ringback.active and ring == self._ring.active:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.customer import Customer
+from ui.theme import lines_high, tint
 
 # The zones a US contact center meets most, first; every IANA zone is still reachable by typing.
 COMMON_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -46,7 +47,7 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
 def _problem_label() -> QLabel:
     label = QLabel("")
     label.setWordWrap(True)
-    label.setStyleSheet("color: #b3261e;")
+    tint(label, "error")
     label.setAccessibleName("Problem")
     return label
 
@@ -164,7 +165,7 @@ class SaEmailDialog(QDialog):
         self.steps = QPlainTextEdit("We call you in the window you choose.\n"
                                     "We troubleshoot together and update your ticket.")
         self.steps.setAccessibleName("Expected next steps, one per line")
-        self.steps.setFixedHeight(70)
+        self.steps.setFixedHeight(lines_high(self.steps, 3))
         form = QFormLayout()
         form.addRow("Email*", self.address)
         form.addRow("Purpose*", self.purpose)

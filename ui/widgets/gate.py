@@ -26,9 +26,11 @@ from PySide6.QtWidgets import (
 from app.domain.enums import CallOrigin, CallReason
 from app.policy.engine import Verdict
 from app.services.desk import CallContext
+from ui.theme import Tone, Tones, follow, tint, tones
 
-_MARK = {"pass": ("✔", "#1b7f3b", "passes"), "block": ("✖", "#b3261e", "blocks the call"),
-         "not_applicable": ("–", "#777777", "does not apply")}
+_MARK: dict[str, tuple[str, Tone, str]] = {
+    "pass": ("✔", "ok", "passes"), "block": ("✖", "error", "blocks the call"),
+    "not_applicable": ("–", "muted", "does not apply")}
 
 
 class DialGateView(QWidget):
@@ -128,6 +130,8 @@ class DialGateView(QWidget):
         self._live = False
         self._connected = False
         self._allowed = False
+        self._reasons: list[tuple[QLabel, str, str]] = []  # blocked rules: label, head, reason
+        follow(self, self._recolour)
 
     def context(self) -> CallContext:
         # Qt hands StrEnum item data back as plain str: rebuild the enums.
@@ -158,15 +162,20 @@ class DialGateView(QWidget):
             if widget is not None:
                 widget.setParent(None)  # gone now, not at the next event-loop turn
                 widget.deleteLater()
+        self._reasons.clear()
         for row, rule in enumerate(verdict.rules):
-            glyph, colour, spoken = _MARK[rule.outcome.value]
+            glyph, tone, spoken = _MARK[rule.outcome.value]
             mark = QLabel(glyph)
-            mark.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: bold;")
+            mark.setObjectName(f"mark-{rule.id}")
+            font = mark.font()  # in points, from the system font: follows DPI and accessibility
+            font.setPointSizeF(font.pointSizeF() * 1.4)
+            mark.setFont(font)
+            tint(mark, tone, bold=True)
             mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
             mark.setAccessibleName(f"{rule.id} {spoken}")
-            reason = (f"<span style='color:{colour}'>{rule.reason}</span>"
-                      if rule.outcome.value == "block" else rule.reason)
-            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>{reason}")
+            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>{rule.reason}")
+            if rule.outcome.value == "block":
+                self._reasons.append((text, f"<b>{rule.id}</b> · {rule.title}", rule.reason))
             text.setWordWrap(True)
             text.setToolTip(f"Policy: {rule.source}")
             text.setAccessibleName(f"{rule.id}: {rule.reason}")
@@ -185,18 +194,24 @@ class DialGateView(QWidget):
             self._rows_layout.addWidget(mark, row, 0)
             self._rows_layout.addWidget(cell, row, 1)
         self._rows_layout.setRowStretch(len(verdict.rules), 1)
+        self._recolour(tones())
         self._allowed = verdict.allowed
         if self._in_call:
             pass  # the summary keeps saying the gate is for the next call
         elif verdict.allowed:
             self.summary.setText(f"✔ All checks pass. Dial string {verdict.dial_string}.")
-            self.summary.setStyleSheet("color: #1b7f3b; font-weight: bold;")
+            tint(self.summary, "ok", bold=True)
         else:
             n = len(verdict.blocked_by)
             self.summary.setText(f"✖ {n} check{'s' * (n != 1)} block{'s' * (n == 1)} this call: "
                                  f"{', '.join(verdict.blocked_by)}. Fix them below.")
-            self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
+            tint(self.summary, "error", bold=True)
         self._update_buttons()
+
+    def _recolour(self, now: Tones) -> None:
+        """Blocked reasons are rich text (the rule name stays plain): re-written per theme."""
+        for label, head, reason in self._reasons:
+            label.setText(f"{head}<br><span style='color:{now.error}'>{reason}</span>")
 
     def _send_tones(self) -> None:
         digits = self.keypad.text()
@@ -211,7 +226,7 @@ class DialGateView(QWidget):
     def show_refusal(self, text: str) -> None:
         """The point-of-action re-check refused the dial; the next verdict replaces this."""
         self.summary.setText(f"✖ {text}")
-        self.summary.setStyleSheet("color: #b3261e; font-weight: bold;")
+        tint(self.summary, "error", bold=True)
 
     def set_live(self, live: bool, connected: bool = False) -> None:
         """The SIP call itself is up (dialling, ringing or connected): only then can it be hung up;
@@ -232,7 +247,7 @@ class DialGateView(QWidget):
         if in_call:
             self.summary.setText("A call record is open: the gate applies to the next call, once "
                                  "this record is closed.")
-            self.summary.setStyleSheet("color: palette(text); font-weight: bold;")
+            tint(self.summary, None, bold=True)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

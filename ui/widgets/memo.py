@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 
 from app.domain.call import CallRecord
 from app.domain.memo import Memo, PaymentTopic
+from ui.theme import lines_high, tint
 
 
-def _text_box(name: str, height: int = 64) -> QPlainTextEdit:
+def _text_box(name: str, lines: float = 3) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setAccessibleName(name)
     box.setTabChangesFocus(True)
-    box.setFixedHeight(height)
+    box.setFixedHeight(lines_high(box, lines))
     return box
 
 
@@ -72,8 +73,8 @@ class MemoForm(QGroupBox):
         self.vm_why = QLineEdit()
         self.vm_why.setAccessibleName(Memo.field_label("no_voicemail_reason"))
         self.vm_why.setPlaceholderText("Why not (e.g. mailbox full)")
-        self.note = _text_box(Memo.field_label("account_note"), 48)
-        self.findings = _text_box(Memo.field_label("ticket_findings"), 48)
+        self.note = _text_box(Memo.field_label("account_note"), 2)
+        self.findings = _text_box(Memo.field_label("ticket_findings"), 2)
 
         self.form = QFormLayout()
         self.form.addRow("Reason*", self.reason)
@@ -90,7 +91,7 @@ class MemoForm(QGroupBox):
         self.problems.setObjectName("memoProblems")
         self.problems.setWordWrap(True)
         self.problems.setAccessibleName("Memo problems")
-        self.problems.setStyleSheet("color: #b3261e;")
+        tint(self.problems, "error")
         self.missing = QLabel("")
         self.missing.setWordWrap(True)
         self.missing.setAccessibleName("Still needed")

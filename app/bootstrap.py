@@ -3,6 +3,10 @@
 Nothing in Callwise is created at import time; everything that owns a resource (the record store,
 the SIP owner thread, the demo line process) is made here and torn down by `AppGraph.close` in
 a fixed order: phone first (hang up, unregister, destroy), then the demo line, then the store.
+
+Module-level imports are kept light (settings, errors, the phone port): `ui.entry` imports this
+module before Qt to start the SIP password lookup (`start_password_lookup`) as early as it can;
+the policy, services and adapters are imported where the graph is built.
 """
 
 from __future__ import annotations
@@ -12,23 +16,28 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from app.domain.agent import Agent
-from app.domain.clock import Clock, SystemClock
-from app.domain.enums import AgentState, Team
 from app.domain.errors import CallwiseError
-from app.policy.pack import PolicyPack, load_pack
-from app.ports.mailer import Mailer
-from app.ports.phone import Phone, SipAccountConfig, Transport
-from app.ports.store import Shift, Store
-from app.services.callbacks import Commitments
-from app.services.desk import Desk
+from app.ports.phone import DtmfMethod, SipAccountConfig, Transport
 from app.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from app.domain.agent import Agent
+    from app.domain.clock import Clock
+    from app.keyring.lookup import PasswordLookup
+    from app.policy.pack import PolicyPack
+    from app.ports.mailer import Mailer
+    from app.ports.phone import Phone
+    from app.ports.store import Store
+    from app.services.callbacks import Commitments
+    from app.services.desk import Desk
 
 log = logging.getLogger(__name__)
 APP_NAME = "Callwise"
@@ -97,8 +106,44 @@ class DemoLine:
             proc.stdout.close()
 
 
+class RecordsNotOpen:
+    """The store the desk starts with while the real one opens on the worker (`open_records`).
+
+    Desk work runs on that same worker, queued behind the opening, so this is never asked in
+    practice; if it were, the agent reads why rather than a crash."""
+
+    def unit_of_work(self, read_only: bool = False) -> Any:
+        from app.ports.store import StoreUnavailable
+
+        raise StoreUnavailable("The call records are not open.",
+                               action="Wait for them to open; the status bar says why if they "
+                                      "could not.")
+
+    def describe(self) -> str:
+        return "not open yet"
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Records:
+    """What the record store brings; made on the desk worker by `AppGraph.open_records`."""
+
+    store: Store
+    desk: Desk
+    commitments: Commitments
+
+
 @dataclass
 class AppGraph:
+    """Built on the GUI thread by `prepare` (or `build`); `open_records` runs on the desk worker.
+
+    Until the records are open, `store`, `desk` and `commitments` are stand-ins: the desk knows
+    the agent from the settings and its store refuses work. `open_records` replaces them (under
+    `_lock`, so `close` on the GUI thread always closes the store that is really open).
+    """
+
     settings: Settings
     pack: PolicyPack
     store: Store
@@ -109,15 +154,78 @@ class AppGraph:
     account: SipAccountConfig
     demo_line: DemoLine | None = None
     company: dict[str, str] = field(default_factory=dict)
+    records_url: str = ""
+    data_dir: Path | None = None
+    demo: bool = False
+    user_settings_file: Path | None = None  # where the agent's own choices (audio) are saved
     _closed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start_phone(self) -> None:
         self.phone.start(self.account)
 
+    @property
+    def records_open(self) -> bool:
+        return not isinstance(self.store, RecordsNotOpen)
+
+    def open_records(self) -> Records:
+        """Opens (and if due, migrates) the record store, then the desk and callbacks on it.
+
+        Runs on the desk worker, after the window is shown and the phone is registering. Any
+        failure comes out as a CallwiseError whose sentence says what went wrong."""
+        from app.services.callbacks import Commitments
+        from app.services.desk import Desk
+
+        try:
+            from app.storage import open_desktop_store
+
+            # A PostgreSQL URL opens the shared store with a local copy, so the desk keeps
+            # working (and catches up exactly once) when the central database is away.
+            store = open_desktop_store(self.records_url, self.data_dir or data_dir(None))
+        except CallwiseError:
+            raise
+        except Exception as exc:  # a bad URL, a refused journal mode, a failed migration
+            # The details go to the log file; the sentence below is what the agent reads.
+            log.warning("the record store did not open", exc_info=True)
+            raise CallwiseError(
+                f"The call records could not be opened: {exc}",
+                action="Run `callwise doctor` to check the database, then start Callwise again."
+            ) from exc
+        try:
+            agent = self.desk.agent
+            if self.demo:
+                from app.demo.customers import seed_demo
+
+                seed_demo(store)
+            with store.unit_of_work() as uow:
+                stored = uow.agents.get(agent.id)
+                if stored is None:
+                    uow.agents.add(agent)
+                    uow.commit()
+                else:
+                    agent = stored
+            if self.demo:
+                _demo_shift(store, agent.id, self.clock)
+            desk = Desk(store=store, pack=self.pack, phone=self.phone, clock=self.clock,
+                        agent=agent, sip_domain=self.account.domain,
+                        mailer=_mailer(self.settings),
+                        mail_from=str(self.settings["smtp.from_address"]), company=self.company)
+            commitments = Commitments(store=store, pack=self.pack, clock=self.clock, agent=agent)
+            with self._lock:
+                if self._closed:
+                    raise CallwiseError("Callwise is closing.")
+                self.store, self.desk, self.commitments = store, desk, commitments
+        except BaseException:
+            store.close()
+            raise
+        log.info("call records open for %s", agent.id)
+        return Records(store, desk, commitments)
+
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         try:
             self.phone.shutdown(timeout_s=5.0)
         finally:
@@ -128,6 +236,8 @@ class AppGraph:
 
 def _demo_shift(store: Store, agent_id: str, clock: Clock) -> None:
     """The demo agent works a twelve-hour shift around now, so a promised callback stays theirs."""
+    from app.ports.store import Shift
+
     now = clock.now()
     with store.unit_of_work() as uow:
         if uow.shifts.covering(agent_id, now) is None:
@@ -138,6 +248,9 @@ def _demo_shift(store: Store, agent_id: str, clock: Clock) -> None:
 
 
 def _agent(settings: Settings, demo: bool) -> Agent:
+    from app.domain.agent import Agent
+    from app.domain.enums import AgentState, Team
+
     if demo:
         from app.demo.customers import demo_agent
 
@@ -148,11 +261,19 @@ def _agent(settings: Settings, demo: bool) -> Agent:
                  international_calling=bool(settings["agent.international_calling"]))
 
 
-def build(*, demo: bool, database: str | None = None, data_dir_override: str | None = None,
-          pack_path: str | None = None, settings: Settings | None = None,
-          clock: Clock | None = None) -> AppGraph:
+def prepare(*, demo: bool, database: str | None = None, data_dir_override: str | None = None,
+            pack_path: str | None = None, settings: Settings | None = None,
+            clock: Clock | None = None, password: PasswordLookup | None = None) -> AppGraph:
+    """The graph without its record store: what the window and the phone need, so they come
+    up first; `AppGraph.open_records` brings the store in on the desk worker.
+
+    `password`: the lookup `start_password_lookup` started for these settings, if any."""
+    from app.domain.clock import SystemClock
+    from app.policy.pack import load_pack
+    from app.services.callbacks import Commitments
+    from app.services.desk import Desk
+    from app.sip.audio import AudioChoice
     from app.sip.engine import SipPhone
-    from app.storage import open_desktop_store
 
     settings = settings or load_app_settings()
     for name in settings.ignored:
@@ -161,53 +282,52 @@ def build(*, demo: bool, database: str | None = None, data_dir_override: str | N
                      (Path(settings["policy.pack"]) if settings["policy.pack"] else None))
     clock = clock or SystemClock()
     url = database_url_for(settings, database, data_dir_override, demo)
-    # A PostgreSQL URL opens the shared store with a local copy, so the desk keeps working
-    # (and catches up exactly once) when the central database is away.
-    store = open_desktop_store(url, data_dir(data_dir_override))
+    agent = _agent(settings, demo)
     demo_line: DemoLine | None = None
     try:
-        agent = _agent(settings, demo)
         if demo:
-            from app.demo.customers import seed_demo
-
-            seed_demo(store)
             demo_line = DemoLine()
             demo_line.start()
             domain = f"127.0.0.1:{demo_line.port}"
             account = SipAccountConfig(registrar=f"sip:{domain}", username=agent.id,
                                        domain=domain, transport=Transport.UDP, null_audio=True)
         else:
-            account = company_account(settings)
-            domain = account.domain
-        with store.unit_of_work() as uow:
-            stored = uow.agents.get(agent.id)
-            if stored is None:
-                uow.agents.add(agent)
-                uow.commit()
-            else:
-                agent = stored
-        if demo:
-            _demo_shift(store, agent.id, clock)
-        from app.sip.audio import AudioChoice
-
-        audio = AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
-                            str(settings["audio.ring"]))
-        # The demo line is on loopback; a company registrar is reached over the network.
-        phone = SipPhone(audio=audio,
-                         bind_host="127.0.0.1" if demo else str(settings["sip.bind_address"]))
-        company = {"company": str(settings["company.name"]),
-                   "support_number": str(settings["company.support_number"])}
-        desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
-                    sip_domain=domain, mailer=_mailer(settings),
-                    mail_from=str(settings["smtp.from_address"]), company=company)
-        commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
+            account = company_account(settings, password)
     except BaseException:
         if demo_line is not None:
             demo_line.stop()
         raise
-    return AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
-                    commitments=commitments, clock=clock,
-                    account=account, demo_line=demo_line, company=company)
+    audio = AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
+                        str(settings["audio.ring"]))
+    # The demo line is on loopback; a company registrar is reached over the network.
+    phone = SipPhone(audio=audio,
+                     bind_host="127.0.0.1" if demo else str(settings["sip.bind_address"]))
+    company = {"company": str(settings["company.name"]),
+               "support_number": str(settings["company.support_number"])}
+    stand_in = RecordsNotOpen()
+    desk = Desk(store=stand_in, pack=pack, phone=phone, clock=clock, agent=agent,
+                sip_domain=account.domain, company=company)
+    commitments = Commitments(store=stand_in, pack=pack, clock=clock, agent=agent)
+    return AppGraph(settings=settings, pack=pack, store=stand_in, phone=phone, desk=desk,
+                    commitments=commitments, clock=clock, account=account,
+                    demo_line=demo_line, company=company, records_url=url,
+                    data_dir=data_dir(data_dir_override), demo=demo,
+                    user_settings_file=user_config_file())
+
+
+def build(*, demo: bool, database: str | None = None, data_dir_override: str | None = None,
+          pack_path: str | None = None, settings: Settings | None = None,
+          clock: Clock | None = None, password: PasswordLookup | None = None) -> AppGraph:
+    """The whole graph at once, records open (tests, screenshots, tools): `prepare`, then
+    `open_records` on this thread. The desktop itself opens the records after its window."""
+    graph = prepare(demo=demo, database=database, data_dir_override=data_dir_override,
+                    pack_path=pack_path, settings=settings, clock=clock, password=password)
+    try:
+        graph.open_records()
+    except BaseException:
+        graph.close()
+        raise
+    return graph
 
 
 def _mailer(settings: Settings) -> Mailer | None:
@@ -226,16 +346,32 @@ def _mailer(settings: Settings) -> Mailer | None:
     return SmtpMailer(config, password)
 
 
-def company_account(settings: Settings) -> SipAccountConfig:
-    from app.keyring.secrets import SipSecrets
+def start_password_lookup(settings: Settings, *, demo: bool) -> PasswordLookup | None:
+    """Starts reading the company account's SIP password now, in a child process, so the
+    keyring's import and D-Bus round trip overlap the desktop's own start-up; `build` collects
+    the answer. None when no company account will be used (demo, or none configured)."""
+    username = str(settings["sip.username"])
+    if demo or not username or not str(settings["sip.registrar"]):
+        return None
+    from app.keyring.lookup import PasswordLookup
 
+    return PasswordLookup(username)
+
+
+def company_account(settings: Settings, lookup: PasswordLookup | None = None) -> SipAccountConfig:
+    """`lookup`: a password lookup already started for this user (else it is read here)."""
     registrar = str(settings["sip.registrar"])
     username = str(settings["sip.username"])
     if not registrar or not username:
         raise CallwiseError(
             "No company SIP account is configured on this workstation.",
             action="Ask IT to set sip.registrar and sip.username, or run `callwise --demo`.")
-    password = SipSecrets().get_password(username)
+    if lookup is not None and lookup.username == username:
+        password = lookup.result()
+    else:
+        from app.keyring.secrets import SipSecrets
+
+        password = SipSecrets().get_password(username)
     if not password:
         raise CallwiseError(f"No SIP password for {username} in the OS keyring.",
                             action="Ask IT to provision it, or store it with `callwise sip login`.")
@@ -244,4 +380,5 @@ def company_account(settings: Settings) -> SipAccountConfig:
         domain=str(settings["sip.domain"]) or registrar.removeprefix("sip:"),
         password=password, transport=Transport(settings["sip.transport"]),
         proxy=str(settings["sip.proxy"]) or None,
-        tls_ca_file=str(settings["sip.tls_ca_file"]) or None, null_audio=False)
+        tls_ca_file=str(settings["sip.tls_ca_file"]) or None, null_audio=False,
+        dtmf_method=DtmfMethod(settings["sip.dtmf_method"]))

@@ -9,12 +9,15 @@ of each), all from this script so they share one clock (CLOCK_MONOTONIC is syste
   with the company account: a machine config (`CALLWISE_MACHINE_CONFIG`) naming Kamailio as
   registrar over UDP, the user's config naming the SIP user, and the password in a real
   Secret Service keyring (gnome-keyring-daemon on a private D-Bus, as in the keyring tests). So
-  the time includes Python start, every import, settings, the keyring lookup over D-Bus, opening
-  and checking the SQLite store, building the window, starting pjsua2 and the digest-challenged
+  the time includes Python start, every import, settings, the keyring lookup over D-Bus (in the
+  app's own child process), building the window, starting pjsua2 and the digest-challenged
   REGISTER at Kamailio. Ready = both the main window's first Expose event (mapped, paintable) and
   the controller's "phone registration: registered" log line have happened, whichever is later.
-  The two probes (a Qt event filter, a logging handler) are installed before `main` runs and
-  only note the time.
+  The app opens its record store after that, on its worker: the time until the store is open
+  and the customer search enabled (the "records open: customer search enabled" log line) is
+  reported as its own row, and the idle memory is read only once that has happened too. The
+  probes (a Qt event filter, logging handlers) are installed before `main` runs and only note
+  the time.
 - **bare window**: Python + PySide6, a 1366x768 QMainWindow shown, to its first Expose event.
 - **bare registration**: Python + pjsua2, an Endpoint, a UDP transport and an account
   registering (with the same digest challenge) at the same Kamailio, to the 200 OK.
@@ -145,12 +148,9 @@ def child_register(port: int, idle_s: float) -> int:
 
 
 def _timeline_hooks(mark: Callable[[str], None]) -> None:
-    """Note when the start-up steps begin and end (only in the `--timeline` run)."""
-    import app.storage
-    import ui.application
+    """Note when the start-up steps begin and end (only in the `--timeline` run). Imports only
+    what `ui.entry` imports before Qt, so the run is not slowed by the probe itself."""
     from app import bootstrap
-
-    mark("imports done (ui.application, app.bootstrap, app.storage)")
 
     def around(owner: object, name: str, label: str) -> None:
         original = getattr(owner, name)
@@ -164,11 +164,27 @@ def _timeline_hooks(mark: Callable[[str], None]) -> None:
 
         setattr(owner, name, timed)
 
-    around(bootstrap, "build", "bootstrap.build")
-    around(app.storage, "open_store", "open_store")
-    around(bootstrap, "_company_account", "company account (keyring lookup)")
-    around(ui.application, "open_desktop", "open_desktop (window built)")
+    around(bootstrap, "start_password_lookup", "keyring lookup process started")
+    around(bootstrap, "prepare", "bootstrap.prepare (settings, policy, phone; no store)")
+    around(bootstrap, "company_account", "company account (password lookup collected)")
     around(bootstrap.AppGraph, "start_phone", "start_phone")
+    around(bootstrap.AppGraph, "open_records", "open_records on the worker (store, desk)")
+    import builtins
+
+    real_import = builtins.__import__
+
+    def watch(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ui.application" and "ui.application" not in sys.modules:
+            mark("importing ui.application (Qt, widgets) start")
+            module = real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+            mark("importing ui.application (Qt, widgets) end")
+            import ui.application
+
+            around(ui.application, "open_desktop", "open_desktop (window built)")
+            return module
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    builtins.__import__ = watch  # type: ignore[assignment]
 
 
 def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
@@ -193,6 +209,9 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
                       flush=True)
             print(f"READY {marks['ready']:.6f} window={marks['window']:.6f} "
                   f"registered={marks['registered']:.6f}", flush=True)
+        # Memory is read with the desktop fully open: ready, and the records open too.
+        if "ready" in marks and "records" in marks and "idle" not in marks:
+            marks["idle"] = time.monotonic()
             QTimer.singleShot(int(idle_s * 1000), report)
 
     def exposed() -> None:
@@ -213,8 +232,22 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
                 marks["registered"] = time.monotonic()
                 maybe_ready()
 
+    class RecordsOpen(logging.Handler):
+        """Logged on the GUI thread when the store is open and the search enabled."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "records" not in marks and record.getMessage().startswith(
+                    "records open: customer search enabled"):
+                marks["records"] = time.monotonic()
+                print(f"RECORDS {marks['records']:.6f}", flush=True)
+                if timeline:
+                    print(f"MARK {marks['records']:.6f} records open, customer search enabled",
+                          flush=True)
+                maybe_ready()
+
     _keep = _watch_expose(app, is_main_window, exposed)
     logging.getLogger("ui.controller").addHandler(Registered())
+    logging.getLogger("callwise").addHandler(RecordsOpen())
     if timeline:
         def mark(label: str) -> None:
             print(f"MARK {time.monotonic():.6f} {label}", flush=True)
@@ -256,9 +289,11 @@ def display(platform: str, env: dict[str, str]) -> Iterator[None]:
 
 
 def run_child(kind: list[str], env: dict[str, str], idle_s: float,
-              marks: list[tuple[float, str]] | None = None) -> tuple[float, int, str]:
+              marks: list[tuple[float, str]] | None = None,
+              records: list[float] | None = None) -> tuple[float, int, str]:
     """(seconds from just before the process was created to READY, its idle RSS KiB, READY line);
-    `marks` receives the timeline child's (ms since start, step) pairs."""
+    `marks` receives the timeline child's (ms since start, step) pairs, `records` the app's
+    seconds to its records being open (customer search usable)."""
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "--child", *kind, "--idle-s", str(idle_s)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -271,6 +306,9 @@ def run_child(kind: list[str], env: dict[str, str], idle_s: float,
     rss = next((int(ln.split()[1]) for ln in out.splitlines() if ln.startswith("RSS ")), 0)
     if ready is None or proc.returncode != 0:
         raise RuntimeError(f"{kind} failed ({proc.returncode}):\n{out}\n{err}")
+    if records is not None:
+        records.extend(float(ln.split()[1]) - t0 for ln in out.splitlines()
+                       if ln.startswith("RECORDS "))
     if marks is not None:
         for line in out.splitlines():
             if line.startswith("MARK "):
@@ -298,11 +336,17 @@ IMPORT_COSTS = (
     ("PySide6.QtWidgets", "import PySide6.QtWidgets"),
     ("pjsua2 + app.sip.engine", "import app.sip.engine"),
     ("sqlalchemy.orm", "import sqlalchemy.orm"),
-    ("alembic (migration check)", "import alembic.command, alembic.runtime.migration"),
+    ("alembic (only when a migration is due)",
+     "import alembic.command, alembic.runtime.migration"),
     ("app.storage (all of the above it needs)", "import app.storage"),
-    ("keyring + Secret Service backend", "import keyring; keyring.get_keyring()"),
+    ("keyring + Secret Service backend (now in a child process)",
+     "import keyring; keyring.get_keyring()"),
+    ("app.keyring.lookup (what the desktop itself loads)", "import app.keyring.lookup"),
     ("app.policy.engine (+ phonenumbers)", "import app.policy.engine"),
-    ("app.cli (argument parser, eager subcommands)", "import app.cli; app.cli.build_parser()"),
+    ("app.cli, every subcommand (a `callwise COMMAND` start)",
+     "import app.cli; app.cli.build_parser()"),
+    ("app.cli, desktop options only (a plain `callwise` start)",
+     "import app.cli; app.cli.build_parser(commands=False)"),
     ("ui.application (all widgets)", "import ui.application"),
 )
 
@@ -360,6 +404,7 @@ def main() -> int:
 
     samples: dict[str, list[float]] = {"window": [], "register": [], "app": []}
     memory: dict[str, list[int]] = {"window": [], "register": [], "app": []}
+    records_s: list[float] = []
     with tempfile.TemporaryDirectory(prefix="callwise-bench-startup-") as tmp:
         home = Path(tmp)
         with secret_service(home) as keyring_env, \
@@ -380,7 +425,8 @@ def main() -> int:
                 for i in range(args.runs):
                     order = list(kinds)[i % 3:] + list(kinds)[: i % 3]
                     for name in order:
-                        seconds, rss, _ = run_child(kinds[name], env, args.idle_s)
+                        seconds, rss, _ = run_child(kinds[name], env, args.idle_s,
+                                                    records=records_s if name == "app" else None)
                         samples[name].append(seconds * 1000.0)
                         memory[name].append(rss)
                 demo_s, demo_rss, _ = run_child(["app", "--demo", "--data-dir",
@@ -403,6 +449,11 @@ def main() -> int:
         values = samples[name]
         print(f"| {label} | {med[name]:.0f} | {min(values):.0f} | {max(values):.0f} | "
               f"{statistics.median(memory[name]) / 1024:.1f} |")
+    if records_s:
+        records_ms = [r * 1000.0 for r in records_s]
+        print(f"| Callwise desktop, records open and customer search usable (not part of the "
+              f"bar) | {statistics.median(records_ms):.0f} | {min(records_ms):.0f} | "
+              f"{max(records_ms):.0f} | |")
     print(f"\nbare window + bare registration: {bare:.0f} ms; Callwise / bare = "
           f"**{med['app'] / bare:.2f}** (bar: at most 1.5)")
     print(f"\nIdle resident memory, agent desktop open and registered: "

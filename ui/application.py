@@ -11,14 +11,17 @@ import logging
 import sys
 import threading
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QMessageLogContext, QObject, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import bootstrap
@@ -30,7 +33,12 @@ from ui.controller import DeskController
 from ui.main_window import MainWindow
 from ui.phone_bridge import PhoneBridge
 from ui.tasks import TaskRunner
+from ui.widgets.audio import AudioDevices
 from ui.widgets.script import ScriptTexts
+
+if TYPE_CHECKING:
+    from app.keyring.lookup import PasswordLookup
+    from app.settings import Settings
 
 log = logging.getLogger("callwise")
 
@@ -113,6 +121,7 @@ class Desktop:
     controller: DeskController
     runner: TaskRunner
     bridge: PhoneBridge
+    audio: AudioDevices | None = None
 
     def close(self) -> None:
         self.controller.shutdown()
@@ -128,10 +137,89 @@ def open_desktop(graph: bootstrap.AppGraph) -> Desktop:
     bridge.event_did_arrive.connect(controller.on_phone_event)
     texts = script_texts(graph.pack, graph.desk.agent.team, graph.company)
     window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
-    return Desktop(window, controller, runner, bridge)
+    audio = AudioDevices(graph.phone, runner, graph.user_settings_file, window)
+    bridge.event_did_arrive.connect(audio.on_phone_event)
+    window.audio_action.triggered.connect(lambda: audio.open_dialog(window))
+    audio.warnings_did_arrive.connect(lambda text: window.statusBar().showMessage(text, 20_000))
+    return Desktop(window, controller, runner, bridge, audio)
 
 
-def run(args: argparse.Namespace) -> int:
+class WhenUp(QObject):
+    """Runs `then` once, when the window is on screen and the phone has its first registration
+    answer (registered or not), or after `cap_ms` at the latest. Owned by the GUI thread.
+
+    Why wait: opening the records imports SQLAlchemy (about 200 ms of Python) on the worker;
+    started at once it competes for the GIL with the window's first frame and the SIP thread's
+    REGISTER, and the window and the phone line came up about 130 ms later (measured, see
+    docs/benchmarks/desktop.md), while the records were not open any sooner.
+    """
+
+    def __init__(self, desktop: Desktop, then: Callable[[], None], cap_ms: int = 1500) -> None:
+        super().__init__(desktop.window)
+        self._then: Callable[[], None] | None = then
+        self._exposed = False
+        self._answered = False
+        handle = desktop.window.windowHandle()
+        if handle is None or handle.isExposed():
+            self._exposed = True
+        else:
+            handle.installEventFilter(self)
+        desktop.controller.registration_did_change.connect(self._phone_answered)
+        QTimer.singleShot(cap_ms, self, self._fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.Expose and isinstance(watched, QWindow)
+                and watched.isExposed()):
+            self._exposed = True
+            watched.removeEventFilter(self)
+            if self._answered:
+                QTimer.singleShot(0, self, self._fire)  # after this frame is handed over
+        return False
+
+    def _phone_answered(self, _event: object) -> None:
+        self._answered = True
+        if self._exposed:
+            self._fire()
+
+    def _fire(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            then()
+
+    def cancel(self) -> None:
+        self._then = None
+
+
+def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
+                 then: Callable[[], None] | None = None) -> None:
+    """Opens the record store on the desk worker, after the window is shown and the phone is
+    registering (the store, SQLAlchemy and a migration check are about 200 ms the agent need
+    not wait for). Work the agent asks for meanwhile queues behind it on the same worker; the
+    window says "Opening records…" and keeps the controls that need records disabled. A store
+    that does not open is shown in the window and logged; nothing is written anywhere else."""
+    window, controller = desktop.window, desktop.controller
+    window.show_records_opening()
+
+    def opened(records: bootstrap.Records) -> None:
+        controller.use_records(records.desk, records.commitments, records.store)
+        window.show_records_open()
+        log.info("records open: customer search enabled")
+        controller.start()
+        if then is not None:
+            then()
+
+    def failed(error: CallwiseError) -> None:
+        log.error("records not open: %s%s", error.message,
+                  f" ({error.action})" if error.action else "")
+        window.show_records_failed(error)
+
+    desktop.runner.submit(graph.open_records, opened, failed)
+
+
+def run(args: argparse.Namespace, *, settings: Settings | None = None,
+        password: PasswordLookup | None = None) -> int:
+    """`settings` and `password` (a lookup already under way) come from `ui.entry`, which
+    starts the keyring lookup before Qt is imported."""
     log_path = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -139,23 +227,32 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationDisplayName("Callwise")
     install_crash_handler(log_path)
     try:
-        graph = bootstrap.build(demo=args.demo, database=args.database,
-                                data_dir_override=args.data_dir, pack_path=args.pack)
+        graph = bootstrap.prepare(demo=args.demo, database=args.database,
+                                  data_dir_override=args.data_dir, pack_path=args.pack,
+                                  settings=settings, password=password)
     except CallwiseError as e:
         print(f"callwise: {e.message}" + (f"\n  {e.action}" if e.action else ""), file=sys.stderr)
         return 2
-    desktop = open_desktop(graph)
-    desktop.window.show()
-    graph.start_phone()
-    desktop.controller.start()
-    if args.dial:
-        desktop.controller.open_link(args.dial)
+    try:
+        desktop = open_desktop(graph)
+        desktop.window.show()
+        graph.start_phone()
+    except BaseException:
+        graph.close()
+        raise
+    link = args.dial
+    desktop.window.show_records_opening()
+    after_phone = WhenUp(desktop, lambda: open_records(
+        graph, desktop, (lambda: desktop.controller.open_link(link)) if link else None))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), desktop.window.close)
     try:
         code = app.exec()
     finally:
+        after_phone.cancel()
         desktop.close()
         graph.close()
+    if code == 0 and not graph.records_open:
+        code = 2  # the records never opened (the reason was shown and logged): not a clean run
     log.info("callwise exited with %s", code)
     return int(code)

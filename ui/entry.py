@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import sys
 
-from app.cli import build_parser, normalise_argv
+from app.cli import build_parser, desktop_only, normalise_argv
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(normalise_argv(sys.argv[1:] if argv is None else argv, parser))
+    given = sys.argv[1:] if argv is None else argv
+    desktop = build_parser(commands=False)
+    normalised = normalise_argv(given, desktop)
+    # The desktop's start imports no subcommand module; anything else gets the full parser.
+    parser = desktop if desktop_only(normalised) else build_parser()
+    args = parser.parse_args(normalised if parser is desktop else normalise_argv(given, parser))
     func = getattr(args, "func", None)
     if func is not None:
         return int(func(args))
-    from ui.application import run  # Qt only for the desktop itself
+    # Before Qt and the widgets are imported (about 300 ms): the keyring lookup runs in a child
+    # process meanwhile, so the password is there when the graph is built.
+    from app import bootstrap
 
-    return run(args)
+    settings = bootstrap.load_app_settings()
+    password = bootstrap.start_password_lookup(settings, demo=args.demo)
+    try:
+        from ui.application import run  # Qt only for the desktop itself
+
+        return run(args, settings=settings, password=password)
+    finally:
+        if password is not None:
+            password.cancel()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ import argparse
 from app import __version__
 
 LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
+# The subcommand modules are imported only when one of them may be asked for: the plain
+# desktop start needs none of them (see `build_parser(commands=False)`).
+COMMANDS = ("doctor", "policy", "audit", "customers", "db")
 
 
 def _value_options(parser: argparse.ArgumentParser) -> set[str]:
@@ -35,7 +38,21 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser | None = Non
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
+def desktop_only(argv: list[str]) -> bool:
+    """True when `argv` (already normalised) can only mean the desktop: no positional argument
+    (a subcommand, or a mistake the full parser should explain) and no request for help."""
+    takes_value = _value_options(build_parser(commands=False))
+    for i, arg in enumerate(argv):
+        if arg in ("-h", "--help"):
+            return False
+        is_value = i > 0 and argv[i - 1] in takes_value
+        if not arg.startswith("-") and not is_value:
+            return False
+    return True
+
+
+def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
+    """The whole command line, or (`commands=False`) only the desktop's options."""
     parser = argparse.ArgumentParser(
         prog="callwise",
         description="Callwise: the outbound-call desktop that keeps every call inside the policy.")
@@ -53,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dial", metavar="URI", default=None,
                         help="a tel: or sip: link to dial (goes through the same dial gate); a bare "
                              "tel:/sip: argument means the same")
+    if not commands:
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from app.cli import (  # local: each registers its own subcommand
         audit,

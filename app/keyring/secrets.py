@@ -2,16 +2,20 @@
 
 A plaintext or "fail" backend is refused: a desktop that has no real keyring cannot hold the
 company account's password, and saying so beats writing it to disk.
+
+`keyring` is imported at first use, not with this module: the desktop reads its password in a
+child process (`app.keyring.lookup`) and never loads keyring itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-
-import keyring
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from app.domain.errors import CallwiseError
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 SERVICE = "Callwise SIP"
 SMTP_SERVICE = "Callwise SMTP"
@@ -23,11 +27,15 @@ class KeyringUnavailable(CallwiseError):
 
 
 def backend_name() -> str:
+    import keyring
+
     backend = keyring.get_keyring()
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
 def _checked_backend() -> keyring.backend.KeyringBackend:
+    import keyring
+
     backend = keyring.get_keyring()
     name = type(backend).__name__
     module = type(backend).__module__
@@ -54,6 +62,8 @@ class SipSecrets:
         self._service = service
 
     def get_password(self, username: str) -> str | None:
+        import keyring.errors
+
         try:
             return _checked_backend().get_password(self._service, username)
         except keyring.errors.KeyringError as e:
@@ -63,6 +73,8 @@ class SipSecrets:
     def set_password(self, username: str, password: str) -> None:
         if not password:
             raise CallwiseError("The SIP password is empty.", action="Type the password again.")
+        import keyring.errors
+
         try:
             _checked_backend().set_password(self._service, username, password)
         except keyring.errors.KeyringError as e:
@@ -70,5 +82,7 @@ class SipSecrets:
                                      action="Unlock the keyring and try again.") from e
 
     def delete_password(self, username: str) -> None:
+        import keyring.errors
+
         with contextlib.suppress(keyring.errors.PasswordDeleteError):
             _checked_backend().delete_password(self._service, username)

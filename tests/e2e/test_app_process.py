@@ -69,3 +69,43 @@ def test_a_malformed_pack_stops_the_app_with_file_line_and_problem(tmp_path: Pat
     assert proc.returncode == 2
     assert f"{pack}:3" in proc.stderr  # the file and the line of the problem
     assert not (tmp_path / "d" / "demo.sqlite3").exists()  # nothing ran on a half-loaded policy
+
+
+@pytest.mark.timeout(120)
+def test_records_that_cannot_open_are_reported_while_the_phone_still_registers(
+        tmp_path: Path) -> None:
+    # The window and the phone come up before the record store; a store that cannot open is
+    # said plainly (window, log, terminal), the file is left as it was, and the run is not
+    # "clean".
+    data = tmp_path / "callwise-data"
+    data.mkdir()
+    broken = data / "demo.sqlite3"
+    garbage = b"this is not a database, but somebody's records might be in it\n" * 100
+    broken.write_bytes(garbage)
+    proc = subprocess.run([*CALLWISE, "--demo", "--quit-after", "4", "--data-dir", str(data)],
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 2, proc.stderr
+    assert "The call records could not be opened" in proc.stderr, proc.stderr
+    assert "file is not a database" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    log = (tmp_path / "state" / "Callwise" / "log" / "callwise.log").read_text()
+    assert "phone registration: registered" in log
+    assert broken.read_bytes() == garbage  # lose nothing
+
+
+@pytest.mark.timeout(120)
+def test_a_second_start_opens_the_records_without_alembic(tmp_path: Path) -> None:
+    # First start creates and migrates the store; the second finds it at head and opens it
+    # without importing Alembic, with the records of the first.
+    data = tmp_path / "callwise-data"
+    probe = ("import sys; from ui.entry import main; code = main(sys.argv[1:]); "
+             "print('alembic loaded:', 'alembic' in sys.modules); sys.exit(code)")
+    args = ["--demo", "--quit-after", "3", "--data-dir", str(data)]
+    runs = [subprocess.run([sys.executable, "-c", probe, *args], env=_env(tmp_path),
+                           capture_output=True, text=True, timeout=90) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    assert "alembic loaded: True" in runs[0].stdout
+    assert "alembic loaded: False" in runs[1].stdout
+    log = (tmp_path / "state" / "Callwise" / "log" / "callwise.log").read_text()
+    assert log.count("records open: customer search enabled") == 2

@@ -1,0 +1,93 @@
+"""Reading a password from the OS keyring in a short-lived child process, started early.
+
+Why a process: importing `keyring` with its Secret Service backend and asking over D-Bus takes
+about 140 ms and leaves about 22 MiB (keyring, jeepney, cryptography) in whatever process does
+it. The desktop needs the SIP password once, at start-up; a child started before the desktop
+imports Qt does the lookup on the other CPU while the window is being built, and takes that
+memory with it when it exits.
+
+The password travels only over the child's stdout pipe, as one JSON line: never in argv, the
+environment, a file or a log. Errors come back as the same `KeyringUnavailable` sentence the
+in-process `SipSecrets` would raise. A frozen build (no `python -m`) looks up in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+from app.keyring.secrets import SERVICE, KeyringUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class PasswordLookup:
+    """One lookup, started at construction; `result` may be called once, from any one thread."""
+
+    def __init__(self, username: str, service: str = SERVICE) -> None:
+        self.username = username
+        self._service = service
+        self._proc: subprocess.Popen[str] | None = None
+        if not getattr(sys, "frozen", False):
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "app.keyring.lookup", service, username],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True)
+
+    def result(self, timeout_s: float = 30.0) -> str | None:
+        """The password, or None when the keyring has none for this user.
+
+        Raises KeyringUnavailable with the sentence the agent reads."""
+        if self._proc is None:
+            from app.keyring.secrets import SipSecrets
+
+            return SipSecrets(self._service).get_password(self.username)
+        proc, self._proc = self._proc, None
+        try:
+            out, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise KeyringUnavailable(
+                f"The keyring did not answer within {timeout_s:.0f} seconds.",
+                action="Unlock the keyring and try again.") from None
+        try:
+            answer = json.loads(out) if proc.returncode == 0 else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            # The child's traceback never holds the password: it had none to print.
+            log.warning("keyring lookup process failed (%s): %s", proc.returncode, err.strip())
+            raise KeyringUnavailable("The keyring lookup failed; details are in the log.",
+                                     action="Unlock the keyring and try again.")
+        if "error" in answer:
+            raise KeyringUnavailable(str(answer["error"]), action=answer.get("action"))
+        password = answer.get("password")
+        return str(password) if password is not None else None
+
+    def cancel(self) -> None:
+        """Stop a lookup nobody will read (start-up failed before the password was needed)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.communicate()
+
+
+def _main(argv: list[str]) -> int:
+    from app.domain.errors import CallwiseError
+    from app.keyring.secrets import SipSecrets
+
+    service, username = argv
+    try:
+        answer: dict[str, str | None] = {"password": SipSecrets(service).get_password(username)}
+    except CallwiseError as e:
+        answer = {"error": e.message, "action": e.action}
+    sys.stdout.write(json.dumps(answer))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import date, time
 from typing import Any
 
@@ -16,13 +17,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.domain.call import CallRecord
 from app.domain.commitment import CallbackRequest
 from app.domain.customer import Customer
-from app.domain.enums import AgentState, NotificationTemplate
+from app.domain.enums import AgentState, CallOrigin, CallOutcome, NotificationTemplate
 from app.domain.errors import CallwiseError
 from app.domain.memo import Memo
 from app.ports.phone import (
     CallEnded,
     CallPhase,
     CallProgressed,
+    IncomingCall,
     MessageResult,
     PhoneEvent,
     PhoneFailed,
@@ -31,6 +33,7 @@ from app.ports.phone import (
 from app.ports.store import Notification, Store, SyncingStore, SyncStatus
 from app.services.callbacks import CallbackItem, Commitments, call_context
 from app.services.desk import CallContext, CustomerCard, Desk
+from app.services.lines import Lines, LineStatus, consult_number, same_number, show_number
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,13 @@ def link_number(uri: str) -> str:
     body = re.sub(r"^(tel|sips?|callto):(//)?", "", uri.strip(), flags=re.IGNORECASE)
     body = body.split("@", 1)[0].split(";", 1)[0]
     return re.sub(r"[^\d+]", "", body)
+
+
+def caller_number(remote_uri: str) -> str:
+    """The caller's number in a remote URI, display name and brackets included
+    ('"Customer" <sip:+13125550141@pbx>;tag=1' -> '+13125550141')."""
+    inside = re.search(r"<([^>]*)>", remote_uri)
+    return link_number(inside.group(1) if inside else remote_uri)
 
 
 class DeskController(QObject):
@@ -75,6 +85,12 @@ class DeskController(QObject):
     callback_did_change = Signal(object)  # CallbackItem | Callback
     context_did_load = Signal(object)  # CallContext set by "Call now"
     sync_did_change = Signal(object)  # SyncStatus of a shared store with a local copy
+    lines_did_change = Signal(object)  # Lines: line one (inbound) and line two (consult)
+    line_did_end = Signal(str)  # a sentence: how an inbound or consult line ended
+    consult_did_open = Signal()  # line one is held: the agent types the number to call
+    consult_was_refused = Signal(object)  # CallwiseError: bad number, or the gate said no
+    alternate_did_change = Signal(str)  # E.164 number the customer gave (OB-ALTNUMBER)
+    alternate_was_refused = Signal(object)  # CallwiseError: not a 10-digit number
 
     def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str], *,
                  commitments: Commitments, store: Store | None = None,
@@ -99,6 +115,9 @@ class DeskController(QObject):
         self.record: CallRecord | None = None
         self.held = False
         self.steps_done: frozenset[str] = frozenset()
+        self.lines = Lines()
+        self.alternate = ""  # a number the customer gave on this call, E.164 (OB-ALTNUMBER)
+        self._callers: dict[str, tuple[str, str]] = {}  # inbound ref -> (remote URI, customer id)
         self._draft: Memo | None = None
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -114,6 +133,12 @@ class DeskController(QObject):
     @property
     def desk(self) -> Desk:
         return self._desk
+
+    def use_records(self, desk: Desk, commitments: Commitments, store: Store | None) -> None:
+        """The record store opened after the window was shown (`ui.application.open_records`):
+        the desk and callbacks built on it replace the stand-ins the window started with. Call
+        `start` next."""
+        self._desk, self._commitments, self._store = desk, commitments, store
 
     def _run(self, fn: Any, on_done: Any = None, on_error: Any = None) -> None:
         self._runner.submit(fn, on_done, on_error or self.error_did_occur.emit)
@@ -149,8 +174,11 @@ class DeskController(QObject):
         self._run(lambda: self._desk.card(customer_id), self._card_loaded)
 
     def _card_loaded(self, card: CustomerCard) -> None:
+        if self.customer is not None and self.customer.id != card.customer.id:
+            self.alternate = ""  # a number given by one customer is never offered for another
         self.customer = card.customer
-        if not self.number or self.number not in [n.number for n in card.customer.numbers]:
+        numbers = [n.number for n in card.customer.numbers] + [self.alternate] * bool(self.alternate)
+        if not self.number or self.number not in numbers:
             self.number = card.customer.primary_number
         self.card_did_load.emit(card)
         self.refresh_gate()
@@ -252,17 +280,18 @@ class DeskController(QObject):
             return
         number, context = self.number, self.context
 
-        def done(record: CallRecord) -> None:
-            self.record = record
-            self._draft = record.memo
-            self._steps_recorded(frozenset())
-            self.call_did_start.emit(record)
-
         def blocked(error: CallwiseError) -> None:
             self.dial_was_blocked.emit(error)
             self.refresh_gate()
 
-        self._run(lambda: self._desk.place_call(customer.id, number, context), done, blocked)
+        self._run(lambda: self._desk.place_call(customer.id, number, context), self._call_placed,
+                  blocked)
+
+    def _call_placed(self, record: CallRecord) -> None:
+        self.record = record
+        self._draft = record.memo
+        self._steps_recorded(frozenset())
+        self.call_did_start.emit(record)
 
     def toggle_hold(self) -> None:
         if self.record is not None and self.record.connected_at is not None:
@@ -280,6 +309,19 @@ class DeskController(QObject):
             self._run(lambda: self._desk.hangup(record_id))
 
     def on_phone_event(self, event: PhoneEvent) -> None:
+        if isinstance(event, IncomingCall):
+            self._ringing(event)
+            return
+        if isinstance(event, (CallProgressed, CallEnded)) and self.lines.is_inbound(event.ref):
+            self._line_one_event(event)
+            return
+        if isinstance(event, (CallProgressed, CallEnded)) and self.lines.get(event.ref):
+            line = (self.lines.ended(event.ref, event.outcome) if isinstance(event, CallEnded)
+                    else self.lines.progressed(event.ref, event.phase))
+            self.lines_did_change.emit(self.lines)
+            if isinstance(event, CallEnded) and line is not None:
+                self.line_did_end.emit(f"Line two ({show_number(line.number)}) ended: "
+                                       f"{event.outcome.label}.")
         if isinstance(event, RegistrationChanged):
             log.info("phone registration: %s (%s)", "registered" if event.registered else
                      "not registered", event.reason)
@@ -293,7 +335,8 @@ class DeskController(QObject):
                 self.held = event.phase is CallPhase.HELD
                 self.hold_did_change.emit(self.held)
             return
-        if isinstance(event, CallEnded) and self.held:
+        if (isinstance(event, CallEnded) and self.held and self.record is not None
+                and event.ref == self.record.id):
             self.held = False
             self.hold_did_change.emit(False)
         if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
@@ -316,6 +359,175 @@ class DeskController(QObject):
             self.call_did_change.emit(result)
             if self._draft_timer.isActive():
                 self.flush_draft()  # every call state change puts a pending draft on disk
+
+    # -- inbound calls and the consult flow (OB-ALTNUMBER) --------------------------------------
+
+    def _ringing(self, event: IncomingCall) -> None:
+        number = caller_number(event.remote_uri)
+        if self.lines.one is not None and self.lines.one.live:
+            # One inbound call at a time: the flow has one line one. The engine rejects it
+            # when nobody answers; the agent is told who called.
+            caller = show_number(number) or "an unknown number"
+            self.message_did_arrive.emit(f"Another call from {caller} is waiting; "
+                                         "finish line one first.")
+            return
+        self._callers[event.ref] = (event.remote_uri, "")
+        self.lines.ring(event.ref, number)
+        self.lines_did_change.emit(self.lines)
+        if len(re.sub(r"\D", "", number)) < 10:
+            return
+
+        def found(customers: list[Customer]) -> None:
+            match = [c for c in customers if any(same_number(n.number, number) for n in c.numbers)]
+            if len(match) == 1 and event.ref in self._callers:
+                self._callers[event.ref] = (event.remote_uri, match[0].id)
+                self.lines.name_caller(event.ref, match[0].full_name)
+                self.lines_did_change.emit(self.lines)
+        self._run(lambda: self._desk.search(number), found)
+
+    def answer(self) -> None:
+        """Answer line one; the caller's card opens when their number is on record."""
+        line = self.lines.one
+        if line is None or line.status is not LineStatus.RINGING:
+            return
+        talking = self.lines.talking()
+        if talking is not None:  # one conversation at a time: the other line waits on hold
+            self._run(lambda: self._desk.hold(talking.ref, True))
+        remote, customer_id = self._callers.get(line.ref, ("", ""))
+        ref = line.ref
+
+        def done(agent: object) -> None:
+            self.agent_did_change.emit(agent)
+            if customer_id:
+                self.select_customer(customer_id)
+            else:
+                self.message_did_arrive.emit(
+                    f"{show_number(line.number) or 'The caller'} is not a number on record: "
+                    "search for the customer (Ctrl+F).")
+        self._run(lambda: self._desk.answer_inbound(ref, remote, customer_id or None), done)
+
+    def decline(self) -> None:
+        line = self.lines.one
+        if line is not None and line.status is LineStatus.RINGING:
+            ref = line.ref
+            self._run(lambda: self._desk.decline_inbound(ref))
+
+    def _line_one_event(self, event: CallProgressed | CallEnded) -> None:
+        if isinstance(event, CallProgressed):
+            self.lines.progressed(event.ref, event.phase)
+            self.lines_did_change.emit(self.lines)
+            return
+        line = self.lines.ended(event.ref, event.outcome)
+        assert line is not None
+        remote, _customer = self._callers.pop(event.ref, ("", ""))
+        self.lines.clear(event.ref)
+        self.lines_did_change.emit(self.lines)
+        who = line.who or show_number(line.number) or "an unknown number"
+        if not line.answered:
+            words = ("declined" if event.outcome is CallOutcome.DECLINED else
+                     "not answered: the caller hung up" if event.outcome is CallOutcome.CANCELLED
+                     else f"not answered ({event.outcome.label.lower()})")
+            text = f"Call from {who} {words}."
+        else:
+            text = f"Line one ({who}) ended: {event.outcome.label}."
+        self.line_did_end.emit(text)
+        other = self.lines.two is not None and self.lines.two.live
+        answered, ref, outcome = line.answered, event.ref, event.outcome
+        self._run(lambda: self._desk.inbound_ended(ref, remote, outcome, answered, other),
+                  self._agent_changed)
+
+    def _agent_changed(self, agent: object) -> None:
+        self.agent_did_change.emit(agent)
+        self.refresh_gate()
+
+    def consult(self) -> None:
+        """Consult: line one waits on hold while the agent dials the number the customer gave."""
+        one = self.lines.one
+        if one is None or not self.lines.consulting or self.lines.two is not None:
+            return
+        if one.status is LineStatus.TALKING:
+            ref = one.ref
+            self._run(lambda: self._desk.hold(ref, True))
+        self.consult_did_open.emit()
+
+    def dial_consult(self, typed: str) -> None:
+        """Line two: the alternate number, origin alternate_number, through the desk's gate."""
+        try:
+            number = consult_number(typed)
+        except CallwiseError as error:
+            self.consult_was_refused.emit(error)
+            return
+        customer = self.customer
+        if customer is None:
+            self.consult_was_refused.emit(CallwiseError(
+                "Open the caller's customer card first: calls go only to customers on record.",
+                action="Search for the customer (Ctrl+F)."))
+            return
+        if self.record is not None:
+            self.consult_was_refused.emit(CallwiseError(
+                "Another call record is still open.",
+                action="Finish its memo and close it before dialling again."))
+            return
+        self._use_alternate(number)
+        context = self.context
+        who = customer.full_name
+
+        def placed(record: CallRecord) -> None:
+            self.lines.dialled(record.id, number, who)
+            self.lines_did_change.emit(self.lines)
+            self._call_placed(record)
+
+        def blocked(error: CallwiseError) -> None:
+            self.consult_was_refused.emit(error)
+            self.dial_was_blocked.emit(error)
+            self.refresh_gate()
+
+        self._run(lambda: self._desk.place_call(customer.id, number, context), placed, blocked)
+
+    def use_alternate(self, typed: str) -> None:
+        """The alternate-number path: the number the customer gave becomes the number to call,
+        with origin alternate_number; the gate says what it still needs (OB-STATE: ACW)."""
+        try:
+            number = consult_number(typed)
+        except CallwiseError as error:
+            self.alternate_was_refused.emit(error)
+            return
+        self._use_alternate(number)
+        self.refresh_gate()
+
+    def _use_alternate(self, number: str) -> None:
+        self.alternate = number
+        self.number = number
+        self.context = replace(self.context, origin=CallOrigin.ALTERNATE_NUMBER)
+        self.context_did_load.emit(self.context)
+        self.alternate_did_change.emit(number)
+
+    def back_to_line_one(self) -> None:
+        one, two = self.lines.one, self.lines.two
+        if one is None or not one.live or not one.answered:
+            return
+        if two is not None and two.status is LineStatus.TALKING:
+            two_ref = two.ref
+            self._run(lambda: self._desk.hold(two_ref, True))
+        if one.status is LineStatus.HELD:
+            one_ref = one.ref
+            self._run(lambda: self._desk.hold(one_ref, False))
+
+    def end_line_one(self) -> None:
+        one = self.lines.one
+        if one is not None and one.live and one.answered:
+            ref = one.ref
+            self._run(lambda: self._desk.hangup(ref))
+
+    def resume_line_two(self) -> None:
+        one, two = self.lines.one, self.lines.two
+        if two is None or two.status is not LineStatus.HELD:
+            return
+        if one is not None and one.status is LineStatus.TALKING:
+            one_ref = one.ref
+            self._run(lambda: self._desk.hold(one_ref, True))
+        two_ref = two.ref
+        self._run(lambda: self._desk.hold(two_ref, False))
 
     def confirm_recording_notice(self) -> None:
         if self.record is not None:
@@ -437,6 +649,16 @@ class DeskController(QObject):
             self.record = None
             self._draft = None
             self.callback_id = None
+            if self.lines.two is not None and self.lines.two.ref == closed.id:
+                self.lines.clear(closed.id)
+                self.lines_did_change.emit(self.lines)
+            if closed.origin is CallOrigin.ALTERNATE_NUMBER:
+                # The alternate number was for this call, made while the customer was on the
+                # line: the next call is not one (its exemptions from OB-ATTEMPTS, OB-SPOKE
+                # and OB-NOTIFY must not carry over to a later callback).
+                self.alternate, self.number = "", ""
+                self.context = replace(self.context, origin=CallOrigin.FOLLOW_UP)
+                self.context_did_load.emit(self.context)
             self.record_did_close.emit(closed)
             self.reload_card()
             self.refresh_callbacks()

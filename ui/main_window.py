@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStatusBar,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,10 +36,12 @@ from app.ports.store import Notification, SyncStatus
 from app.services.callbacks import CallbackBoard, SchedulingContext
 from app.services.desk import CustomerCard
 from ui.controller import DeskController
+from ui.theme import tint
 from ui.widgets.callbacks import CallbacksPanel, ScheduleCallbackDialog
 from ui.widgets.card import CustomerCardView
 from ui.widgets.dialogs import ConsentDialog, SaEmailDialog, ZoneDialog
 from ui.widgets.gate import DialGateView
+from ui.widgets.lines import LinesPanel
 from ui.widgets.memo import MemoForm
 from ui.widgets.script import ScriptPanel, ScriptTexts
 from ui.widgets.search import SearchPanel
@@ -52,7 +55,7 @@ class MainWindow(QMainWindow):
         self.active_dialog: QDialog | None = None
         c = controller
         self.setWindowTitle("Callwise — agent desktop")
-        self.setStyleSheet("QLabel#customerName { font-size: 17px; font-weight: bold; }"
+        self.setStyleSheet("QLabel#customerName { font-size: 13pt; font-weight: bold; }"
                            "QPushButton#dialButton { font-weight: bold; padding: 6px; }")
         self.resize(1366, 768)
 
@@ -72,7 +75,7 @@ class MainWindow(QMainWindow):
         self.registration.setObjectName("registration")
         pack = QLabel(pack_label)
         pack.setAccessibleName("Policy pack")
-        pack.setStyleSheet("color: palette(mid);")
+        tint(pack, "muted")
         top = QHBoxLayout()
         top.addWidget(self.agent_label)
         top.addWidget(QLabel("State (Ctrl+T):"))
@@ -83,6 +86,15 @@ class MainWindow(QMainWindow):
         top.addWidget(self.due)
         top.addSpacing(16)
         top.addWidget(self.registration)
+        # Sound devices: the dialog and its wiring are ui.widgets.audio (see ui.application).
+        self.audio_action = QAction("Audio devices…", self)
+        self.audio_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.audio_action.setToolTip("Choose the microphone, speaker and ring device (Ctrl+Shift+O)")
+        self.addAction(self.audio_action)
+        audio_button = QToolButton()
+        audio_button.setDefaultAction(self.audio_action)
+        audio_button.setAccessibleName("Audio devices")
+        top.addWidget(audio_button)
         top.addSpacing(16)
         top.addWidget(pack)
 
@@ -93,6 +105,8 @@ class MainWindow(QMainWindow):
         mid_layout = QVBoxLayout(middle)
         mid_layout.setContentsMargins(0, 0, 0, 0)
         mid_layout.addWidget(self.card)
+        self.lines = LinesPanel()  # hidden until a call rings in (OB-ALTNUMBER consult flow)
+        mid_layout.addWidget(self.lines)
         mid_layout.addWidget(self.gate, 1)
 
         self.script = ScriptPanel(texts)
@@ -124,6 +138,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.setStatusBar(QStatusBar())
+        self.records = QLabel("")  # "Opening records…" until the store is open (or why not)
+        self.records.setAccessibleName("Call records status")
+        self.statusBar().addPermanentWidget(self.records)
 
         # Keyboard-first.
         QShortcut(QKeySequence("Ctrl+F"), self, self._focus_search)
@@ -183,6 +200,22 @@ class MainWindow(QMainWindow):
         c.dial_was_blocked.connect(self._blocked)
         c.hold_did_change.connect(self.gate.show_held)
         c.sync_did_change.connect(self._sync)
+        # Line one (inbound) and line two (consult), OB-ALTNUMBER.
+        self.lines.answer_was_requested.connect(c.answer)
+        self.lines.decline_was_requested.connect(c.decline)
+        self.lines.consult_was_requested.connect(c.consult)
+        self.lines.consult_dial_was_requested.connect(c.dial_consult)
+        self.lines.back_was_requested.connect(c.back_to_line_one)
+        self.lines.end_one_was_requested.connect(c.end_line_one)
+        self.lines.resume_two_was_requested.connect(c.resume_line_two)
+        self.card.alternate_was_entered.connect(c.use_alternate)
+        c.lines_did_change.connect(self.lines.show_lines)
+        c.consult_did_open.connect(self.lines.show_consult_open)
+        c.consult_was_refused.connect(self.lines.show_refusal)
+        c.line_did_end.connect(self.lines.show_outcome)
+        c.line_did_end.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        c.alternate_did_change.connect(self.card.show_alternate)
+        c.alternate_was_refused.connect(self.card.show_alternate_refusal)
         c.message_did_arrive.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         c.error_did_occur.connect(self._error)
         self._update_call_widgets(None)
@@ -194,7 +227,8 @@ class MainWindow(QMainWindow):
         self.search.query.selectAll()
 
     def _card_loaded(self, card: CustomerCard) -> None:
-        self.card.show_card(card, self.controller.number, self.controller.desk.attempt_cap())
+        self.card.show_card(card, self.controller.number, self.controller.desk.attempt_cap(),
+                            self.controller.alternate)
         self.callbacks.set_can_schedule(True)
         self.script.set_customer(card.customer)
 
@@ -208,11 +242,34 @@ class MainWindow(QMainWindow):
     def _registration(self, event: RegistrationChanged) -> None:
         if event.registered:
             self.registration.setText("● Phone: registered")
-            self.registration.setStyleSheet("color: #1b7f3b;")
+            tint(self.registration, "ok")
         else:
             retry = f", retrying in {event.retry_in_s:.0f} s" if event.retry_in_s else ""
             self.registration.setText(f"● Phone: not registered ({event.reason}{retry})")
-            self.registration.setStyleSheet("color: #b3261e;")
+            tint(self.registration, "error")
+
+    # -- the record store, opened after the window is shown (ui.application.open_records) ----
+
+    def _needs_records(self) -> list[QWidget]:
+        return [self.search, self.card, self.gate, self.tabs, self.state]
+
+    def show_records_opening(self) -> None:
+        for widget in self._needs_records():
+            widget.setEnabled(False)
+        self.records.setText("Opening records…")
+        tint(self.records, None)
+
+    def show_records_open(self) -> None:
+        for widget in self._needs_records():
+            widget.setEnabled(True)
+        self.records.setText("")
+
+    def show_records_failed(self, error: CallwiseError) -> None:
+        """The controls stay disabled: nothing can be recorded, so nothing may be dialled."""
+        self.records.setText("Records could not be opened: " + error.message
+                             + (f" {error.action}" if error.action else ""))
+        self.records.setWordWrap(True)
+        tint(self.records, "error")
 
     def _update_call_widgets(self, record: CallRecord | None) -> None:
         in_call = record is not None and record.outcome is None
@@ -283,7 +340,7 @@ class MainWindow(QMainWindow):
             text += f"  ⚠ {status.rejected} change(s) refused by the central store: tell IT"
         self.offline.setText(text)
         self.offline.setToolTip(status.last_error)
-        self.offline.setStyleSheet("color: #b3261e; font-weight: bold;" if text else "")
+        tint(self.offline, "error" if text else None, bold=bool(text))
 
     def _focus_callbacks(self) -> None:
         self.tabs.setCurrentWidget(self.callbacks)
@@ -296,7 +353,7 @@ class MainWindow(QMainWindow):
         overdue, soon = marks.count(Urgency.OVERDUE), marks.count(Urgency.DUE_SOON)
         parts = ([f"{overdue} overdue"] if overdue else []) + ([f"{soon} due soon"] if soon else [])
         self.due.setText(f"⚠ Callbacks: {', '.join(parts)}" if parts else "")
-        self.due.setStyleSheet("color: #b3261e; font-weight: bold;" if overdue else "")
+        tint(self.due, "error" if overdue else "warn" if soon else None, bold=bool(overdue))
         self.tabs.setTabText(2, f"Callbacks ({len(board.mine)})  (Alt+3)")
 
     def _open_scheduling(self, context: SchedulingContext) -> None:

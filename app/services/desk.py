@@ -115,11 +115,14 @@ class Desk:
         since = now - NOTIFICATION_VALID_FOR
         if history.last_attempt_at is not None and history.last_attempt_at > since:
             since = history.last_attempt_at
+        # One query for every template (it runs at every dial); the last template in the enum's
+        # order that was sent wins, as when each was asked for in turn.
+        sent = uow.notifications.templates_sent(customer.id, since)
         sent_template: NotificationTemplate | None = None
         for template in NotificationTemplate:
-            if uow.notifications.last_sent(customer.id, template.value, since) is not None:
+            if template.value in sent:
                 sent_template = template
-        email_sent = uow.notifications.last_sent(customer.id, "sa_email", since) is not None
+        email_sent = "sa_email" in sent
         consent = customer.consent
         return DialFacts(
             team=self._agent.team, state=self._agent.state,
@@ -324,6 +327,42 @@ class Desk:
 
     def send_dtmf(self, record_id: str, digits: str) -> None:
         self._phone.send_dtmf(record_id, digits)
+
+    # -- inbound calls: line one of the consult flow (OB-ALTNUMBER) ----------------------------
+
+    def answer_inbound(self, ref: str, remote_uri: str, customer_id: str | None) -> Agent:
+        """Line one is answered: the agent is Talking, which OB-STATE accepts for a consult call
+        to an alternate number. Written down before the 200 OK goes out, as a dial is."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            uow.agents.record_state(self._agent.id, AgentState.TALKING, now)
+            uow.audit.append("inbound_answered", ref,
+                             {"from": remote_uri, "customer": customer_id,
+                              "agent": self._agent.id}, now)
+            uow.commit()
+        self._agent = replace(self._agent, state=AgentState.TALKING)
+        self._phone.answer(ref)
+        log.info("answered inbound %s from %s", ref, remote_uri)
+        return self._agent
+
+    def decline_inbound(self, ref: str) -> None:
+        """The engine answers an unanswered inbound call's hang-up with 603 Decline."""
+        self._phone.hangup(ref)
+
+    def inbound_ended(self, ref: str, remote_uri: str, outcome: CallOutcome, answered: bool,
+                      other_line_live: bool) -> Agent:
+        """Line one is over. An answered call leaves the agent in After-Call Work (where OB-STATE
+        lets them call an alternate number the customer gave), unless line two is still up."""
+        now = self._clock.now()
+        with self._store.unit_of_work() as uow:
+            uow.audit.append("inbound_ended", ref,
+                             {"from": remote_uri, "outcome": outcome.value, "answered": answered,
+                              "agent": self._agent.id}, now)
+            if answered and not other_line_live:
+                uow.agents.record_state(self._agent.id, AgentState.AFTER_CALL_WORK, now)
+                self._agent = replace(self._agent, state=AgentState.AFTER_CALL_WORK)
+            uow.commit()
+        return self._agent
 
     def attempt_cap(self) -> int | None:
         """OB-SEQUENCE: how many unanswered attempts this agent's team may make (None: no cap)."""

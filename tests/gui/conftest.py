@@ -24,9 +24,15 @@ from app.domain.enums import CallOutcome
 from app.mail.smtp import DeliveryResult
 from app.policy.pack import load_pack
 from app.ports.phone import (
+    AudioChanged,
+    AudioChoice,
+    AudioDevice,
+    AudioDevicesListed,
+    AudioState,
     CallEnded,
     CallPhase,
     CallProgressed,
+    IncomingCall,
     MessageResult,
     PhoneEvent,
     SipAccountConfig,
@@ -49,6 +55,9 @@ class FakePhone:
         self.messages: list[tuple[str, str, str]] = []
         self.hung_up: list[str] = []
         self.tones: list[tuple[str, str]] = []
+        self.answered: list[str] = []
+        self.holds: list[tuple[str, bool]] = []  # (ref, on) in the order asked
+        self._ringing: set[str] = set()  # inbound refs not answered yet
         self.auto_deliver = True
         self._lock = threading.Lock()
 
@@ -67,18 +76,31 @@ class FakePhone:
             self.dialled.append((ref, uri))
         self.emit(CallProgressed(ref, CallPhase.CALLING))
 
+    def ring(self, ref: str, remote_uri: str) -> None:
+        """A customer calls the agent, as the engine announces an INVITE."""
+        self._ringing.add(ref)
+        self.emit(IncomingCall(ref, remote_uri))
+
     def answer(self, ref: str) -> None:
-        pass
+        self.answered.append(ref)
+        self._ringing.discard(ref)
+        self.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
 
     def hangup(self, ref: str) -> None:
         self.hung_up.append(ref)
+        if ref in self._ringing:  # the engine declines an unanswered inbound call with 603
+            self._ringing.discard(ref)
+            self.emit(CallEnded(ref, CallOutcome.DECLINED, 603, "Decline", connected=False))
+            return
         self.emit(CallEnded(ref, CallOutcome.LOCAL_HANGUP, 200, "Normal call clearing",
                             connected=True))
 
     def hold(self, ref: str) -> None:
+        self.holds.append((ref, True))
         self.emit(CallProgressed(ref, CallPhase.HELD))
 
     def unhold(self, ref: str) -> None:
+        self.holds.append((ref, False))
         self.emit(CallProgressed(ref, CallPhase.RESUMED))
 
     def send_dtmf(self, ref: str, digits: str) -> None:
@@ -88,6 +110,23 @@ class FakePhone:
         self.messages.append((ref, uri, text))
         if self.auto_deliver:
             self.emit(MessageResult(ref, True, 200, "OK"))
+
+    # Sound devices: `audio_devices` is what this desk has; choices resolve as the engine does.
+    audio_devices: tuple[AudioDevice, ...] = ()
+    audio_choice = AudioChoice()
+    audio_state = AudioState()
+
+    def list_audio_devices(self) -> None:
+        self.emit(AudioDevicesListed(self.audio_devices, self.audio_state, self.audio_choice))
+
+    def choose_audio(self, choice: AudioChoice) -> None:
+        from app.sip.audio import resolve_audio
+
+        plan = resolve_audio(choice, self.audio_devices)
+        self.audio_choice = choice
+        self.audio_state = AudioState(plan.capture_name, plan.playback_name, plan.ring_name,
+                                      plan.null, plan.warnings)
+        self.emit(AudioChanged(self.audio_state, choice))
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         pass
@@ -154,7 +193,7 @@ def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
     graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
                      commitments=commitments,
                      clock=clock, account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"),
-                     company=company)
+                     company=company, user_settings_file=tmp_path / "user" / "callwise.toml")
     desktop = open_desktop(graph)
     qtbot.addWidget(desktop.window)
     desktop.window.show()

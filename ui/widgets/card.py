@@ -9,12 +9,26 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.clock import Clock
+from app.domain.errors import CallwiseError
 from app.policy.numbers import zones_for
 from app.services.desk import CustomerCard
+from app.services.lines import show_number
+from ui.theme import tint
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -26,6 +40,9 @@ def _when(at: datetime | None) -> str:
 
 
 class CustomerCardView(QFrame):
+    # OB-ALTNUMBER: "Customer can't use the device: ask for a different number" — typed here.
+    alternate_was_entered = Signal(str)
+
     def __init__(self, clock: Clock, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -37,6 +54,21 @@ class CustomerCardView(QFrame):
         self.account = QLabel("")
         self.number = QComboBox()
         self.number.setAccessibleName("Number to call")
+        self.alternate = QLineEdit()
+        self.alternate.setPlaceholderText("e.g. (312) 555-0142")
+        self.alternate.setAccessibleName("Alternate number the customer gave")
+        self.use_alternate = QPushButton("Call this instead  (Ctrl+Shift+N)")
+        self.use_alternate.setAccessibleName("Call the alternate number instead")
+        self.use_alternate.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.alternate_problem = QLabel("")
+        self.alternate_problem.setAccessibleName("Alternate number problem")
+        self.alternate_problem.setWordWrap(True)
+        self.alternate_problem.setVisible(False)
+        alternate = QHBoxLayout()
+        alternate.addWidget(self.alternate, 1)
+        alternate.addWidget(self.use_alternate)
+        self.use_alternate.clicked.connect(self._use_alternate)
+        self.alternate.returnPressed.connect(self._use_alternate)
         self.local_time = QLabel("")
         self.local_time.setObjectName("localTime")
         self.local_time.setAccessibleName("Customer's local time")
@@ -52,6 +84,8 @@ class CustomerCardView(QFrame):
         form = QFormLayout()
         form.addRow("Account", self.account)
         form.addRow("Number", self.number)
+        form.addRow("Alternate", alternate)
+        form.addRow("", self.alternate_problem)
         form.addRow("Local time", self.local_time)
         form.addRow("Time zone", self.zone)
         form.addRow("Unanswered attempts", self.attempts)
@@ -66,7 +100,28 @@ class CustomerCardView(QFrame):
         self._ticker.timeout.connect(self._tick)
         self._ticker.start()
 
-    def show_card(self, card: CustomerCard, number: str, cap: int | None = None) -> None:
+    def _use_alternate(self) -> None:
+        self.alternate_problem.setVisible(False)
+        self.alternate_was_entered.emit(self.alternate.text())
+
+    def show_alternate_refusal(self, error: CallwiseError) -> None:
+        self.alternate_problem.setText(error.message + (f" {error.action}" if error.action else ""))
+        tint(self.alternate_problem, "error", bold=True)
+        self.alternate_problem.setVisible(True)
+
+    def show_alternate(self, number: str) -> None:
+        """The alternate number joins the list and is chosen (the store keeps it on the call
+        record; the customer's own numbers on file are not changed from the desktop)."""
+        self.alternate_problem.setVisible(False)
+        self.alternate.setText(show_number(number))
+        self.number.blockSignals(True)
+        if self.number.findData(number) < 0:
+            self.number.addItem(f"{number}  (alternate, given on the call)", number)
+        self.number.setCurrentIndex(self.number.findData(number))
+        self.number.blockSignals(False)
+
+    def show_card(self, card: CustomerCard, number: str, cap: int | None = None,
+                  alternate: str = "") -> None:
         c, h = card.customer, card.history
         self.name.setText(c.full_name)
         self.account.setText(f"{c.account_number} · {c.line_of_business}")
@@ -74,6 +129,10 @@ class CustomerCardView(QFrame):
         self.number.clear()
         for n in c.numbers:
             self.number.addItem(f"{n.number}  ({n.label})", n.number)
+        if alternate and alternate not in [n.number for n in c.numbers]:
+            self.number.addItem(f"{alternate}  (alternate, given on the call)", alternate)
+        if not alternate:
+            self.alternate.clear()
         index = self.number.findData(number)
         self.number.setCurrentIndex(max(index, 0))
         self.number.blockSignals(False)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -189,6 +189,7 @@ class CallbackItem:
     zone: str | None = None  # the customer's zone the time was typed in
     promised_by: str = ""
     attempts: int = 0  # calls that did not reach the customer since it was promised
+    owner_name: str = ""  # the owner's display name, for leaders who know people, not logins
 
     @property
     def id(self) -> str:
@@ -526,11 +527,16 @@ class Commitments:
     def _items(self, uow: UnitOfWork, callbacks: Iterable[Callback],
                names: dict[str, str]) -> tuple[CallbackItem, ...]:
         items: list[CallbackItem] = []
+        owners: dict[str, str] = {}
         for cb in callbacks:
             if cb.customer_id not in names:
                 customer = uow.customers.get(cb.customer_id)
                 names[cb.customer_id] = customer.full_name if customer else cb.customer_id
-            items.append(self._item(uow, cb, names[cb.customer_id]))
+            if cb.owner_id not in owners:
+                owner = uow.agents.get(cb.owner_id)
+                owners[cb.owner_id] = owner.name if owner else cb.owner_id
+            item = self._item(uow, cb, names[cb.customer_id])
+            items.append(replace(item, owner_name=owners[cb.owner_id]))
         return tuple(items)
 
     @staticmethod

@@ -247,7 +247,7 @@ def test_a_leader_sees_every_agents_overdue_callbacks(
         r.load()
         assert r.panel.overdue.isVisible()
         assert rows(r.panel, "overdue") == [["Overdue by 30 min", "Fri Nov 20, 10:30 AM CST",
-                                             "Ana García", DEMO_AGENT_ID]]
+                                             "Ana García", demo_agent().name]]
         assert "every team" in r.panel.queue_title.text()
     finally:
         r.wiring.shutdown()

@@ -46,10 +46,10 @@ from app.services.callbacks import (
     SchedulingContext,
     queue_label,
 )
+from ui.theme import LIGHT, Tones, chars_wide, follow, lines_high, tint, tones
 
-RED = "#b3261e"
-AMBER = "#8a5a00"
-GREEN = "#1b7f3b"
+# The light theme's tones under their old names; the colour on screen comes from `tones()`.
+RED, AMBER, GREEN = LIGHT.error, LIGHT.warn, LIGHT.ok
 TICK_MS = 30_000  # lateness is worded to the minute
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -153,6 +153,7 @@ class CallbacksPanel(QWidget):
         self._ticker.setInterval(TICK_MS)
         self._ticker.timeout.connect(self.tick)
         self._ticker.start()
+        follow(self, lambda _tones: self.tick())
         self._update_buttons()
 
     # -- facts in ------------------------------------------------------------------------------
@@ -165,9 +166,19 @@ class CallbacksPanel(QWidget):
         self._fill(self.overdue, board.overdue_everywhere, self._owner_column)
         self.overdue_title.setVisible(board.leader)
         self.overdue.setVisible(board.leader)
+        layout = self.layout()
+        if isinstance(layout, QVBoxLayout):  # a leader watches the team's lateness first
+            layout.setStretchFactor(self.mine, 1 if board.leader else 2)
+            layout.setStretchFactor(self.overdue, 2 if board.leader else 1)
         self.queue_title.setText("<b>Assignment queues — every team</b>" if board.leader
                                  else "<b>Your team's assignment queue</b>")
+        late = len(board.overdue_everywhere)
+        self.overdue_title.setText(f"<b>Overdue — every agent ({late})</b>" if late
+                                   else "<b>Overdue — every agent: none</b>")
         self.tick()
+        for tree in (self.mine, self.queue, self.overdue):  # the status words exist only now
+            for col in range(3):
+                tree.resizeColumnToContents(col)
 
     def set_can_schedule(self, enabled: bool) -> None:
         """A callback is promised to the customer on the card: no customer, no button."""
@@ -181,12 +192,12 @@ class CallbacksPanel(QWidget):
 
     def tick(self) -> None:
         """Re-word every status from the clock: a callback turns red the minute it is late."""
-        now = self._clock.now()
+        now, colours = self._clock.now(), tones()
         for tree in (self.mine, self.queue, self.overdue):
             for i in range(tree.topLevelItemCount()):
                 item = tree.topLevelItem(i)
                 if item is not None:
-                    self._paint(item, now)
+                    self._paint(item, now, colours)
         self._summarise(now)
 
     # -- rows ----------------------------------------------------------------------------------
@@ -202,8 +213,8 @@ class CallbacksPanel(QWidget):
 
     @staticmethod
     def _owner_column(item: CallbackItem) -> str:
-        return (f"{item.owner_id} · {queue_label(item.queue)} queue" if item.queue
-                else item.owner_id)
+        owner = item.owner_name or item.owner_id
+        return f"{owner} · {queue_label(item.queue)} queue" if item.queue else owner
 
     def _fill(self, tree: QTreeWidget, items: tuple[CallbackItem, ...],
               last_column: Callable[[CallbackItem], str]) -> None:
@@ -229,12 +240,10 @@ class CallbacksPanel(QWidget):
             tree.addTopLevelItem(row)
             if cb.id == keep:
                 tree.setCurrentItem(row)
-        for col in range(3):
-            tree.resizeColumnToContents(col)
         tree.blockSignals(False)
         self._update_buttons()
 
-    def _paint(self, row: QTreeWidgetItem, now: datetime) -> None:
+    def _paint(self, row: QTreeWidgetItem, now: datetime, colours: Tones) -> None:
         cb = self._by_id.get(row.data(0, _ID_ROLE))
         if cb is None:
             return
@@ -243,7 +252,7 @@ class CallbacksPanel(QWidget):
         if cb.attempts:
             text += f" · {cb.attempts} unanswered"
         row.setText(0, text)
-        colour = {Urgency.OVERDUE: RED, Urgency.DUE_SOON: AMBER}.get(level)
+        colour = colours.urgency(level)
         font = QFont(row.font(0))
         font.setBold(level is not Urgency.LATER)
         for col in range(4):
@@ -268,8 +277,7 @@ class CallbacksPanel(QWidget):
             parts.append(f"{len(board.queue)} waiting in the queue")
         self.summary.setText(" · ".join(parts) if mine or board.queue
                              else "No open callbacks.")
-        colour = RED if overdue else AMBER if soon else "palette(text)"
-        self.summary.setStyleSheet(f"color: {colour}; font-weight: {'bold' if overdue else 'normal'};")
+        tint(self.summary, "error" if overdue else "warn" if soon else None, bold=bool(overdue))
 
     # -- requests out --------------------------------------------------------------------------
 
@@ -314,7 +322,7 @@ class ScheduleCallbackDialog(QDialog):
         self.context = context
         self.setWindowTitle(f"Schedule a callback — {context.customer_name}")
         self.setAccessibleName("Schedule a callback")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(max(520, chars_wide(self, 72)))
 
         self.zone = QComboBox()
         self.zone.setAccessibleName("Customer's time zone")
@@ -356,7 +364,7 @@ class ScheduleCallbackDialog(QDialog):
         self.note.setAccessibleName("Note for whoever makes the callback")
         self.note.setPlaceholderText("What was promised, and what to have ready")
         self.note.setTabChangesFocus(True)
-        self.note.setFixedHeight(64)
+        self.note.setFixedHeight(lines_high(self.note, 3))
 
         self.verdict = QLabel("Checking…")
         self.verdict.setObjectName("callbackCheck")
@@ -443,7 +451,7 @@ class ScheduleCallbackDialog(QDialog):
             self.zone_note.setText(f"Unknown: {self.context.zone_explanation}.")
         self.schedule_button.setEnabled(False)
         self.verdict.setText("Checking…")
-        self.verdict.setStyleSheet("")
+        tint(self.verdict, None)
         self._debounce.start()
 
     def _zone_words(self, zone: str) -> str:
@@ -471,15 +479,15 @@ class ScheduleCallbackDialog(QDialog):
             zone = check.request.zone
             self.verdict.setText(f"✔ {local_words(check.due_at, zone)}: {check.when}. Inside the "
                                 "calling hours.")
-            self.verdict.setStyleSheet(f"color: {GREEN};")
+            tint(self.verdict, "ok")
             placement = check.placement
             self.placement.setText(f"{'→' if placement and placement.queued else '✔'} "
                                    f"{placement.text}." if placement else "")
-            self.placement.setStyleSheet(f"color: {AMBER}; font-weight: bold;"
-                                         if placement and placement.queued else "")
+            queued = bool(placement and placement.queued)
+            tint(self.placement, "warn" if queued else None, bold=queued)
         else:
             self.verdict.setText("\n".join(f"✖ {p.rule}: {p.text}." for p in check.problems))
-            self.verdict.setStyleSheet(f"color: {RED};")
+            tint(self.verdict, "error")
             self.placement.setText("")
         self.schedule_button.setEnabled(check.allowed and not self._busy)
 
@@ -487,7 +495,7 @@ class ScheduleCallbackDialog(QDialog):
         """The point-of-action re-check refused (time passed, the data changed meanwhile)."""
         self._busy = False
         self.verdict.setText(f"✖ {error.message}" + (f" {error.action}" if error.action else ""))
-        self.verdict.setStyleSheet(f"color: {RED};")
+        tint(self.verdict, "error")
         self.schedule_button.setEnabled(False)
         self._debounce.start()
 

@@ -10,7 +10,7 @@ from app import __version__
 LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
 # The subcommand modules are imported only when one of them may be asked for: the plain
 # desktop start needs none of them (see `build_parser(commands=False)`).
-COMMANDS = ("doctor", "policy", "audit", "customers", "db")
+COMMANDS = ("doctor", "policy", "audit", "customers", "db", "password")
 
 
 def _value_options(parser: argparse.ArgumentParser) -> set[str]:
@@ -78,6 +78,7 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
         customers,
         db,
         doctor,
+        password,
         policy,
     )
 
@@ -86,4 +87,5 @@ def build_parser(*, commands: bool = True) -> argparse.ArgumentParser:
     audit.add_parser(sub)
     customers.add_parser(sub)
     db.add_parser(sub)
+    password.add_parser(sub)
     return parser

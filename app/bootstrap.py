@@ -374,7 +374,7 @@ def company_account(settings: Settings, lookup: PasswordLookup | None = None) ->
         password = SipSecrets().get_password(username)
     if not password:
         raise CallwiseError(f"No SIP password for {username} in the OS keyring.",
-                            action="Ask IT to provision it, or store it with `callwise sip login`.")
+                            action="Ask IT to provision it, or store it with `callwise password set sip`.")
     return SipAccountConfig(
         registrar=registrar, username=username,
         domain=str(settings["sip.domain"]) or registrar.removeprefix("sip:"),

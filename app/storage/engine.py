@@ -55,7 +55,8 @@ def default_sqlite_url() -> str:
     return URL.create("sqlite+pysqlite", database=str(path)).render_as_string()
 
 
-def _normalise(url: str | URL) -> URL:
+def normalise_url(url: str | URL) -> URL:
+    """The URL with the driver Callwise ships; ValueError for a database it does not support."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
@@ -108,7 +109,7 @@ def create_store_engine(url: str | URL, *, busy_timeout_ms: int = DEFAULT_BUSY_T
     about ten seconds through TCP keepalives and `tcp_user_timeout`, instead of the operating
     system's minutes: a desktop must find out it is offline while the agent is still there.
     """
-    parsed = _normalise(url)
+    parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
         # The sqlite3 module's own timeout is the same busy wait; keep the two in step.

@@ -46,7 +46,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import URL, Table, delete, func, insert, make_url, select, update
+from sqlalchemy import URL, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -81,6 +81,7 @@ from app.storage.engine import (
     current_revision,
     head_revision,
     known_revisions,
+    normalise_url,
     open_store,
     upgrade_to_head,
 )
@@ -850,7 +851,7 @@ OFFLINE_COPY_NAME = "callwise-offline.sqlite3"
 def open_desktop_store(url: str, data_dir: Path) -> Store:
     """What a desktop opens for the configured URL: a SQLite URL is the store itself; a
     PostgreSQL URL is the shared store, with this desktop's offline copy in `data_dir`."""
-    if make_url(url).get_backend_name() == "sqlite":
+    if normalise_url(url).get_backend_name() == "sqlite":  # checked before any file is made
         return open_store(url)
     local = URL.create("sqlite+pysqlite", database=str(data_dir / OFFLINE_COPY_NAME))
     return open_resilient_store(url, local.render_as_string())

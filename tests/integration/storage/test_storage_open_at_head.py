@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from app.storage import open_store
+from app.storage import open_desktop_store, open_store
 from app.storage.engine import alembic_config, create_store_engine, current_revision, head_revision
 from tests.integration.storage.conftest import make_customer
 
@@ -77,3 +78,9 @@ def test_an_empty_database_reports_no_revision_and_is_migrated(db_url: str) -> N
                 == head_revision()
     finally:
         store.close()
+
+
+def test_an_unsupported_database_is_refused_before_any_file_is_made(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="SQLite or PostgreSQL, not 'mysql'"):
+        open_desktop_store("mysql://someone@db.example.com/callwise", tmp_path)
+    assert list(tmp_path.iterdir()) == []

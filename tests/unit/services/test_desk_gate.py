@@ -8,115 +8,24 @@ tests/integration/storage/test_storage_dial_reads.py.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any
 
 import pytest
 
 from app.demo.customers import demo_agent, demo_customers
 from app.domain.call import CallRecord, new_record_id
 from app.domain.clock import FixedClock
-from app.domain.customer import ContactHistory, Customer
 from app.domain.enums import AgentState, CallOrigin, NotificationTemplate
 from app.domain.errors import DialBlocked
 from app.policy.pack import PolicyPack, load_pack
-from app.ports.store import AuditEntry, Notification
+from app.ports.store import Notification
 from app.services.desk import CallContext, Desk
+from tests.unit.services.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # Friday 10:00 AM in Chicago
 ANA = "demo-ana-garcia"
 NUMBER = "+13125550141"
-
-
-@dataclass
-class _State:
-    customers: dict[str, Customer] = field(default_factory=dict)
-    notifications: list[Notification] = field(default_factory=list)
-    calls: dict[str, CallRecord] = field(default_factory=dict)
-    audit: list[AuditEntry] = field(default_factory=list)
-
-
-class _Customers:
-    def __init__(self, s: _State) -> None:
-        self.s = s
-
-    def get(self, customer_id: str) -> Customer | None:
-        return self.s.customers.get(customer_id)
-
-    def contact_history(self, customer_id: str) -> ContactHistory:
-        # Every demo customer was spoken with yesterday (OB-SPOKE); the calls here since are
-        # unanswered attempts.
-        attempts = [c.dialed_at for c in self.s.calls.values() if c.customer_id == customer_id]
-        return ContactHistory(spoke_before=True, unanswered_attempts=len(attempts),
-                              last_conversation_at=NOW - timedelta(days=1),
-                              last_attempt_at=max(attempts, default=NOW - timedelta(days=1)))
-
-
-class _Notifications:
-    def __init__(self, s: _State) -> None:
-        self.s = s
-
-    def templates_sent(self, customer_id: str, since: datetime) -> set[str]:
-        return {n.template for n in self.s.notifications
-                if n.customer_id == customer_id and n.delivered and n.sent_at >= since}
-
-
-class _Calls:
-    def __init__(self, s: _State) -> None:
-        self.s = s
-
-    def open_records(self, agent_id: str) -> list[CallRecord]:
-        return [c for c in self.s.calls.values() if c.agent_id == agent_id and c.closed_at is None]
-
-    def add(self, record: CallRecord) -> None:
-        self.s.calls[record.id] = record
-
-
-class _Audit:
-    def __init__(self, s: _State) -> None:
-        self.s = s
-
-    def append(self, kind: str, record_id: str, payload: Mapping[str, Any],
-               at: datetime) -> AuditEntry:
-        entry = AuditEntry(len(self.s.audit) + 1, kind, record_id, dict(payload), at)
-        self.s.audit.append(entry)
-        return entry
-
-
-class MemoryUnitOfWork:
-    """Nothing is kept without `commit`, as with the real store."""
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-        self._s = copy.deepcopy(store.state)
-        self.customers = _Customers(self._s)
-        self.notifications = _Notifications(self._s)
-        self.calls = _Calls(self._s)
-        self.audit = _Audit(self._s)
-
-    def __enter__(self) -> MemoryUnitOfWork:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        pass
-
-    def commit(self) -> None:
-        self._store.state = copy.deepcopy(self._s)
-        self._store.commits += 1
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.state = _State()
-        self.commits = 0
-
-    def unit_of_work(self, read_only: bool = False) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self)
 
 
 class FakePhone:
@@ -135,6 +44,9 @@ def pack() -> PolicyPack:
 @pytest.fixture
 def store() -> MemoryStore:
     s = MemoryStore()
+    # Every demo customer was spoken with yesterday (OB-SPOKE); the calls stored since are
+    # unanswered attempts.
+    s.state.last_conversation_at = NOW - timedelta(days=1)
     for c in demo_customers():
         s.state.customers[c.id] = c
     return s

@@ -104,6 +104,19 @@ class Waiter:
         return self.until(test, timeout_s)[-1]
 
 
+def sample_soak(memory: dict[str, float], i: int | None, calls: int, soak: int) -> None:
+    """RSS after the soak's 100 warm-up calls (call `i` just ended) and at its end (`i` None)."""
+    if not soak:
+        return
+    if i is None:
+        gc.collect()
+        memory["rss_end_kib"] = rss_kib()
+        memory["soak_calls"] = soak - 100
+    elif i + 1 == calls + 100:
+        gc.collect()
+        memory["rss_after_warmup_kib"] = rss_kib()
+
+
 def run_callwise(uas: Sipp, calls: int, soak: int, gap_s: float
                  ) -> tuple[list[float], dict[str, float]]:
     from app.sip.engine import SipPhone
@@ -129,13 +142,8 @@ def run_callwise(uas: Sipp, calls: int, soak: int, gap_s: float
             phone.hangup(ref)
             ended = waiter.wait(lambda e, r=ref: isinstance(e, CallEnded) and e.ref == r)
             assert isinstance(ended, CallEnded) and ended.connected, ended
-            if soak and i + 1 == calls + 100:
-                gc.collect()
-                memory["rss_after_warmup_kib"] = rss_kib()
-        if soak:
-            gc.collect()
-            memory["rss_end_kib"] = rss_kib()
-            memory["soak_calls"] = soak - 100
+            sample_soak(memory, i, calls, soak)
+        sample_soak(memory, None, calls, soak)
     finally:
         phone.shutdown()
     return dialled, memory
@@ -214,13 +222,8 @@ def bare_child(port: int, calls: int, soak: int, gap_ms: int) -> None:
         while state.get("call") != pj.PJSIP_INV_STATE_DISCONNECTED:
             ep.libHandleEvents(5)
         del call
-        if soak and i + 1 == calls + 100:
-            gc.collect()
-            memory["rss_after_warmup_kib"] = rss_kib()
-    if soak:
-        gc.collect()
-        memory["rss_end_kib"] = rss_kib()
-        memory["soak_calls"] = soak - 100
+        sample_soak(memory, i, calls, soak)
+    sample_soak(memory, None, calls, soak)
     acc.shutdown()
     del acc
     ep.libDestroy()

@@ -587,6 +587,8 @@ class DeskController(QObject):
         def done(item: CallbackItem) -> None:
             self.callback_did_schedule.emit(item)
             self.refresh_callbacks()
+            if self.customer is not None and self.customer.id == item.customer_id:
+                self.reload_card()  # the card lists the promise too
         self._run(lambda: self._commitments.schedule(request), done, self.callback_was_refused.emit)
 
     def take_callback(self, callback_id: str) -> None:

@@ -32,7 +32,7 @@ from app.policy.pack import AttemptsParams, PolicyPack
 from app.policy.sensitive import find_sensitive
 from app.ports.mailer import Mailer
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
-from app.ports.store import Notification, Store, UnitOfWork
+from app.ports.store import Callback, Notification, Store, UnitOfWork
 from app.services.callbacks import complete_on_close
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class CustomerCard:
     customer: Customer
     history: ContactHistory
     recent: tuple[CallRecord, ...]
+    callbacks: tuple[Callback, ...] = ()  # open promises to this customer, soonest first
 
 
 class Desk:
@@ -105,7 +106,8 @@ class Desk:
             if customer is None:
                 raise CallwiseError("That customer no longer exists in the record store.")
             return CustomerCard(customer, uow.customers.contact_history(customer_id),
-                                tuple(uow.calls.recent_for_customer(customer_id, 10)))
+                                tuple(uow.calls.recent_for_customer(customer_id, 10)),
+                                tuple(uow.callbacks.open_for_customer(customer_id)))
 
     # -- the dial gate -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from app.ports.phone import CallPhase, CallProgressed
 from app.ports.store import Shift
 from tests.gui.conftest import CHICAGO_10AM, make_harness
 from tests.gui.test_dial_gate import fix_button
+from ui.theme import tone_of
 
 
 def test_promise_is_scheduled_listed_called_and_kept(qtbot: QtBot, tmp_path: Path) -> None:
@@ -36,6 +37,13 @@ def test_promise_is_scheduled_listed_called_and_kept(qtbot: QtBot, tmp_path: Pat
             dialog.schedule_button.click()
         qtbot.waitUntil(lambda: w.callbacks.mine.topLevelItemCount() == 1, timeout=5000)
         assert "Callbacks (1)" in w.tabs.tabText(2)
+        # The card shows the promise to whoever calls Ana next, in her time, re-worded as it nears.
+        qtbot.waitUntil(lambda: "3:30 PM CST" in w.card.callbacks.text(), timeout=5000)
+        assert w.card.callbacks.text() == "Fri Nov 20, 3:30 PM CST · Due in 5 h 30 min · Troubleshooting"
+        assert tone_of(w.card.callbacks) == ""
+        h.clock.advance(timedelta(hours=5, minutes=31))  # the promise is now late
+        qtbot.waitUntil(lambda: "Overdue by 1 min" in w.card.callbacks.text(), timeout=5000)
+        assert tone_of(w.card.callbacks) == "error"
 
         h.clock.advance(timedelta(minutes=5))  # only a promise made before the call is kept by it
         w.callbacks.mine.setCurrentItem(w.callbacks.mine.topLevelItem(0))
@@ -71,6 +79,7 @@ def test_promise_is_scheduled_listed_called_and_kept(qtbot: QtBot, tmp_path: Pat
             kept = uow.callbacks.open_for_customer("demo-ana-garcia")
             kinds = [e.kind for e in uow.audit.for_record(ref)]
         assert kept == []  # the promise is no longer open: it was kept by this call
+        qtbot.waitUntil(lambda: w.card.callbacks.text() == "none open", timeout=5000)
         assert "record_closed" in kinds
     finally:
         h.desktop.close()

@@ -24,8 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.clock import Clock
+from app.domain.commitment import local_words, status_words
+from app.domain.enums import CallReason
 from app.domain.errors import CallwiseError
 from app.policy.numbers import zones_for
+from app.ports.store import Callback
 from app.services.desk import CustomerCard
 from app.services.lines import show_number
 from ui.theme import tint
@@ -33,6 +36,13 @@ from ui.theme import tint
 
 def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _reason_words(reason: str) -> str:
+    try:
+        return CallReason(reason).label
+    except ValueError:  # written by another system in its own words
+        return reason
 
 
 def _when(at: datetime | None) -> str:
@@ -48,6 +58,8 @@ class CustomerCardView(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._clock = clock
         self._zones: tuple[str, ...] = ()
+        self._callbacks: tuple[Callback, ...] = ()
+        self._callback_zone = "UTC"
         self.name = QLabel("Pick a customer on the left.")
         self.name.setObjectName("customerName")
         self.name.setAccessibleName("Customer name")
@@ -81,6 +93,9 @@ class CustomerCardView(QFrame):
         self.recent = QLabel("")
         self.recent.setWordWrap(True)
         self.recent.setAccessibleName("Recent calls")
+        self.callbacks = QLabel("")
+        self.callbacks.setWordWrap(True)
+        self.callbacks.setAccessibleName("Open callbacks promised to this customer")
         form = QFormLayout()
         form.addRow("Account", self.account)
         form.addRow("Number", self.number)
@@ -91,6 +106,7 @@ class CustomerCardView(QFrame):
         form.addRow("Unanswered attempts", self.attempts)
         form.addRow("Last conversation", self.last_talk)
         form.addRow("Consent to other hours", self.consent)
+        form.addRow("Open callbacks", self.callbacks)
         form.addRow("Recent calls", self.recent)
         layout = QVBoxLayout(self)
         layout.addWidget(self.name)
@@ -157,9 +173,32 @@ class CustomerCardView(QFrame):
         lines = [f"{r.dialed_at:%b %d %H:%M} · {r.outcome.label if r.outcome else r.state.label}"
                  + (f" · {_short(r.memo.summary)}" if r.memo.summary else "") for r in card.recent[:4]]
         self.recent.setText("\n".join(lines) or "none")
+        self._show_callbacks(card, decision.zones[0] if decision.zones else "UTC")
         self._tick()
 
+    def _show_callbacks(self, card: CustomerCard, zone: str) -> None:
+        """COMMIT: a promise made to this customer is in front of whoever calls them next."""
+        self._callbacks = card.callbacks
+        self._callback_zone = zone
+        self._render_callbacks()
+
+    def _render_callbacks(self) -> None:
+        """Re-worded as time passes ("Due in 5 min" becomes "Overdue by 1 min"); the label is
+        touched only when its words change, so the one-second tick costs no restyling."""
+        now = self._clock.now()
+        rows = [f"{local_words(cb.due_at, self._callback_zone)} · {status_words(cb.due_at, now)}"
+                f" · {_reason_words(cb.reason)}" + (f" · in the {cb.queue} queue" if cb.queue else "")
+                for cb in self._callbacks]
+        text = "\n".join(rows) or "none open"
+        if text == self.callbacks.text():
+            return
+        self.callbacks.setText(text)
+        overdue = any(cb.due_at <= now for cb in self._callbacks)
+        tint(self.callbacks, "error" if overdue else None, bold=overdue)
+
     def _tick(self) -> None:
+        if self._callbacks:
+            self._render_callbacks()
         if not self._zones:
             self.local_time.setText("unknown zone" if self.name.text() else "")
             return

@@ -17,7 +17,9 @@ read-only units of work use a plain `BEGIN` with `query_only` set and never hold
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,13 +68,30 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
+def _journal_to_wal(cursor: Any, busy_timeout_ms: int) -> str:
+    """Switches a new database to WAL (the mode is kept in the file, so later connections only
+    read it). SQLite does not wait on its busy timeout for this switch: while another
+    connection is creating the schema it fails at once with "database is locked", so desktops
+    or threads opening a new database together retry here for up to the same timeout."""
+    mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0])
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while mode != "wal":
+        try:
+            return str(cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+    return mode
+
+
 def _install_sqlite_settings(engine: Engine, busy_timeout_ms: int, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
         cursor = dbapi_connection.cursor()
         try:
-            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = _journal_to_wal(cursor, busy_timeout_ms)
             if mode != "wal" and not memory:
                 raise RuntimeError(f"SQLite refused WAL journaling (journal_mode={mode})")
             cursor.execute("PRAGMA synchronous=FULL")

@@ -93,6 +93,14 @@ _MAX_PJSUA_CALLS = 16
 # dials fail with PJ_ETOOMANY ("unreachable") instead of waiting. 16 calls = 32 sockets < 64.
 _SLOT_REUSE_S = 0.6
 _CALL_SOCKET_BUDGET = _MAX_PJSUA_CALLS
+# pjsua says PJ_ETOOMANY (no free call slot) when refused INVITEs hold its slots (each for
+# _MIN_INBOUND_LIFETIME_S) or calls just ended are released later than the budget above assumes.
+# That is a local shortage, not the far end: the dial retries every _SHORTAGE_RETRY_S for up to
+# _SHORTAGE_WAIT_S before it ends as "unreachable". (Retrying from the very pass that freed a
+# slot made pjsip choose an unsuitable transport for the INVITE; a timed retry does not.)
+_PJ_ETOOMANY = 70010
+_SHORTAGE_RETRY_S = 0.05
+_SHORTAGE_WAIT_S = 5.0
 # Tones as (Hz, Hz, ms on, ms off), looped. Ringback is the North American one (ANSI T1.401);
 # the ring for an incoming call is a faster double burst so the agent tells the two apart.
 _RINGBACK_TONE = ((440, 480, 2000, 4000),)
@@ -385,6 +393,8 @@ class SipPhone:
         self._trusted: frozenset[tuple[str, int | None]] = frozenset()
         self._calls: dict[str, _Leg] = {}  # the only owner of live Calls
         self._deferred_dials: dict[str, str] = {}  # ref -> uri waiting for socket slots
+        self._short_since: dict[str, float] = {}  # ref -> when its dial first met PJ_ETOOMANY
+        self._shortage_retry: dict[str, int] = {}  # ref -> the timer of its next attempt
         self._released_at: deque[float] = deque()  # when recent calls ended (socket budget)
         self._live_calls: weakref.WeakSet[_Call] = weakref.WeakSet()
         self._graveyard: list[Any] = []
@@ -790,6 +800,8 @@ class SipPhone:
     def _end_all_calls(self, deadline: float) -> None:
         # A separate frame on purpose: its loop variables hold Calls, and they must be gone
         # before _teardown looks for survivors.
+        self._short_since.clear()
+        self._shortage_retry.clear()
         for ref in list(self._deferred_dials):
             del self._deferred_dials[ref]
             self._end_unplaced(ref, "not placed: the phone shut down", CallOutcome.CANCELLED)
@@ -900,6 +912,7 @@ class SipPhone:
 
     def _do_dial(self, ref: str, uri: str) -> None:
         self._deferred_dials.pop(ref, None)
+        self._cancel(self._shortage_retry.pop(ref, None))
         acc, account = self._acc, self._account
         if acc is None or account is None:
             self._end_unplaced(ref, "the phone is not running")
@@ -924,7 +937,18 @@ class SipPhone:
             self._calls.pop(ref, None)
             call.leg = None
             self._graveyard.append(call)
+            since = self._short_since.setdefault(ref, self._clock())
+            if exc.status == _PJ_ETOOMANY and self._clock() - since < _SHORTAGE_WAIT_S:
+                log.info("dial %s waits for a pjsua call slot (%s)", ref, _error_text(exc))
+                self._deferred_dials[ref] = uri
+                self._cancel(self._shortage_retry.get(ref))
+                self._shortage_retry[ref] = self._schedule(
+                    _SHORTAGE_RETRY_S, lambda: self._dial_deferred(ref))
+                return
+            self._short_since.pop(ref, None)
             self._end_unplaced(ref, f"could not place the call: {_error_text(exc)}")
+            return
+        self._short_since.pop(ref, None)
 
     def _dial_deferred(self, ref: str) -> None:
         uri = self._deferred_dials.get(ref)
@@ -1044,6 +1068,8 @@ class SipPhone:
             log.warning("answer(%s) failed: %s", ref, _error_text(exc))
 
     def _do_hangup(self, ref: str) -> None:
+        self._short_since.pop(ref, None)
+        self._cancel(self._shortage_retry.pop(ref, None))
         if self._deferred_dials.pop(ref, None) is not None:
             self._end_unplaced(ref, "hung up before it was placed", CallOutcome.CANCELLED)
             return

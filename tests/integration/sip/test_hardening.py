@@ -106,6 +106,26 @@ def test_invite_flood_from_a_stranger_is_survived(
     assert log.ended("after").outcome is CallOutcome.LOCAL_HANGUP
 
 
+def test_a_dial_waits_for_a_call_slot_held_by_refused_strangers(
+    kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
+) -> None:
+    port = free_port()
+    phone, log = make_phone(account_for(kamailio, local_port=port, max_calls=1))
+    log.registered()
+    uas = sipp("uas.xml", rtp_echo=True)
+    # With one call allowed pjsua has three call slots, and each refused INVITE holds one for a
+    # second (the socket budget): three strangers take them all. The agent's dial must wait
+    # for a slot, not end as "unreachable (PJ_ETOOMANY)".
+    strangers = sipp("uac_invite_refused.xml", remote=(LOOPBACK, port), service="agent",
+                     calls=3, rate=100, limit=3, timeout_s=10)
+    time.sleep(0.3)  # three INVITEs at 100/s are in; their slots stay taken for 1 s
+    phone.dial("c1", uas.uri)
+    log.phase("c1", CallPhase.CONNECTED)
+    phone.hangup("c1")
+    assert log.ended("c1").outcome is CallOutcome.LOCAL_HANGUP
+    assert strangers.wait(10) == 0, strangers.report()
+
+
 def test_invite_flood_through_the_proxy_is_capped_and_survived(
     kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
 ) -> None:
@@ -178,15 +198,17 @@ def test_hanging_up_a_dial_still_waiting_for_sockets_cancels_it(
                             clock=clock)
     log.registered()
     clock.set_rate(0.01)
-    i = 0
-    while True:  # churn until a dial has to wait for the socket budget
-        phone.dial(f"c{i}", uas.uri)
-        phone.hangup(f"c{i}")
-        ended = log.ended(f"c{i}")
-        if ended.reason == "hung up before it was placed":
-            break
-        i += 1
-        assert i < 200, f"the socket budget never held a dial back; last: {ended}"
-    assert (ended.outcome, ended.code, ended.connected) == (CallOutcome.CANCELLED, 0, False)
-    clock.set_rate(1.0)
+    try:
+        i = 0
+        while True:  # churn until a dial has to wait for the socket budget
+            phone.dial(f"c{i}", uas.uri)
+            phone.hangup(f"c{i}")
+            ended = log.ended(f"c{i}")
+            if ended.reason == "hung up before it was placed":
+                break
+            i += 1
+            assert i < 200, f"the socket budget never held a dial back; last: {ended}"
+        assert (ended.outcome, ended.code, ended.connected) == (CallOutcome.CANCELLED, 0, False)
+    finally:
+        clock.set_rate(1.0)  # or a failure here leaves a phone that never finishes shutting down
     phone.shutdown(1.0)

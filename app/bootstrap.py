@@ -69,6 +69,15 @@ def database_url_for(settings: Settings, override: str | None, data_dir_override
     return f"sqlite:///{data_dir(data_dir_override) / name}"
 
 
+# app.demo.line.RING_ME_USER, spelled out so start-up does not import the line's asyncio code.
+DEMO_RING_USER = "ring-me"
+
+
+def demo_ring_uri(domain: str) -> str:
+    """Where the desktop asks the demo line for a demo customer's call (`Desk.ring_me`)."""
+    return f"sip:{DEMO_RING_USER}@{domain}"
+
+
 class DemoLine:
     """The demo line as a child process: registrar and called party on loopback."""
 
@@ -210,6 +219,8 @@ class AppGraph:
                         agent=agent, sip_domain=self.account.domain,
                         mailer=_mailer(self.settings),
                         mail_from=str(self.settings["smtp.from_address"]), company=self.company)
+            if self.demo:
+                desk.demo_ring_uri = demo_ring_uri(self.account.domain)
             commitments = Commitments(store=store, pack=self.pack, clock=self.clock, agent=agent)
             with self._lock:
                 if self._closed:
@@ -307,6 +318,8 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
     stand_in = RecordsNotOpen()
     desk = Desk(store=stand_in, pack=pack, phone=phone, clock=clock, agent=agent,
                 sip_domain=account.domain, company=company)
+    if demo:
+        desk.demo_ring_uri = demo_ring_uri(account.domain)
     commitments = Commitments(store=stand_in, pack=pack, clock=clock, agent=agent)
     return AppGraph(settings=settings, pack=pack, store=stand_in, phone=phone, desk=desk,
                     commitments=commitments, clock=clock, account=account,

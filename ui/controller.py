@@ -6,6 +6,7 @@ and are announced as signals named as facts. Views never call each other.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import replace
@@ -118,6 +119,9 @@ class DeskController(QObject):
         self.lines = Lines()
         self.alternate = ""  # a number the customer gave on this call, E.164 (OB-ALTNUMBER)
         self._callers: dict[str, tuple[str, str]] = {}  # inbound ref -> (remote URI, customer id)
+        self._turned_away: dict[str, str] = {}  # a second caller's ref -> remote URI
+        self._ring_asks: set[str] = set()  # MESSAGE refs of "Demo: have a customer call me"
+        self._ring_seq = itertools.count(1)
         self._draft: Memo | None = None
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -312,6 +316,12 @@ class DeskController(QObject):
         if isinstance(event, IncomingCall):
             self._ringing(event)
             return
+        if isinstance(event, MessageResult) and event.ref in self._ring_asks:
+            self._ring_answered(event)
+            return
+        if isinstance(event, CallEnded) and event.ref in self._turned_away:
+            self._turned_away_ended(event)
+            return
         if isinstance(event, (CallProgressed, CallEnded)) and self.lines.is_inbound(event.ref):
             self._line_one_event(event)
             return
@@ -340,7 +350,10 @@ class DeskController(QObject):
             self.held = False
             self.hold_did_change.emit(False)
         if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
-            self._run(lambda: self._desk.on_phone_event(event), self._phone_event_recorded)
+            # The agent stays Talking while line one is up; ACW only once no line is live.
+            one_live = self.lines.consulting and not self.lines.is_inbound(getattr(event, "ref", ""))
+            self._run(lambda: self._desk.on_phone_event(event, line_one_live=one_live),
+                      self._phone_event_recorded)
 
     def _phone_event_recorded(self, result: CallRecord | Notification | None) -> None:
         if isinstance(result, Notification):
@@ -365,11 +378,7 @@ class DeskController(QObject):
     def _ringing(self, event: IncomingCall) -> None:
         number = caller_number(event.remote_uri)
         if self.lines.one is not None and self.lines.one.live:
-            # One inbound call at a time: the flow has one line one. The engine rejects it
-            # when nobody answers; the agent is told who called.
-            caller = show_number(number) or "an unknown number"
-            self.message_did_arrive.emit(f"Another call from {caller} is waiting; "
-                                         "finish line one first.")
+            self._turn_away(event, number)
             return
         self._callers[event.ref] = (event.remote_uri, "")
         self.lines.ring(event.ref, number)
@@ -384,6 +393,53 @@ class DeskController(QObject):
                 self.lines.name_caller(event.ref, match[0].full_name)
                 self.lines_did_change.emit(self.lines)
         self._run(lambda: self._desk.search(number), found)
+
+    def _turn_away(self, event: IncomingCall, number: str) -> None:
+        """One inbound call at a time (the flow has one line one): a second caller is declined
+        at once rather than left hearing ringing until the engine gives up, and the agent is
+        told who it was. The Phone port has no choice of code: the engine declines with 603."""
+        ref = event.ref
+        self._turned_away[ref] = event.remote_uri
+        self._run(lambda: self._desk.decline_inbound(ref))
+        shown = show_number(number) or "an unknown number"
+
+        def say(who: str) -> None:
+            self.message_did_arrive.emit(f"Declined a call from {who}: you are already on a "
+                                         "call (line one).")
+
+        if len(re.sub(r"\D", "", number)) < 10:
+            say(shown)
+            return
+
+        def found(customers: list[Customer]) -> None:
+            match = [c for c in customers if any(same_number(n.number, number) for n in c.numbers)]
+            say(f"{match[0].full_name} · {shown}" if len(match) == 1 else shown)
+        self._run(lambda: self._desk.search(number), found, lambda _e: say(shown))
+
+    def _turned_away_ended(self, event: CallEnded) -> None:
+        remote = self._turned_away.pop(event.ref, "")
+        ref, outcome = event.ref, event.outcome
+        self._run(lambda: self._desk.inbound_ended(ref, remote, outcome, False, True))
+
+    @property
+    def demo_ring_available(self) -> bool:
+        """`callwise --demo`: the demo line can be asked for a demo customer's call."""
+        return bool(self._desk.demo_ring_uri)
+
+    def ring_me(self) -> None:
+        """Demo only: a demo customer calls the agent (the demo line places the INVITE)."""
+        if not self.demo_ring_available:
+            return
+        ref = f"ring-me-{next(self._ring_seq)}"
+        self._ring_asks.add(ref)
+        self._run(lambda: self._desk.ring_me(ref),
+                  lambda _none: self.message_did_arrive.emit("Asking a demo customer to call you…"))
+
+    def _ring_answered(self, event: MessageResult) -> None:
+        self._ring_asks.discard(event.ref)
+        if not event.delivered:
+            self.message_did_arrive.emit(f"The demo line did not take the request ({event.code} "
+                                         f"{event.reason}); is the phone registered?")
 
     def answer(self) -> None:
         """Answer line one; the caller's card opens when their number is on record."""

@@ -95,6 +95,20 @@ class MainWindow(QMainWindow):
         audio_button.setDefaultAction(self.audio_action)
         audio_button.setAccessibleName("Audio devices")
         top.addWidget(audio_button)
+        # `callwise --demo` only: the demo line has a demo customer call in (app.demo.line).
+        self.demo_ring_action = QAction("Demo: have a customer call me", self)
+        self.demo_ring_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.demo_ring_action.setToolTip("The demo line rings you from a demo customer's number, "
+                                         "to try an inbound call and Consult (Ctrl+Shift+R)")
+        demo = controller.demo_ring_available
+        self.demo_ring_action.setVisible(demo)
+        self.demo_ring_action.setEnabled(demo)
+        self.addAction(self.demo_ring_action)
+        self.demo_ring_button = QToolButton()
+        self.demo_ring_button.setDefaultAction(self.demo_ring_action)
+        self.demo_ring_button.setAccessibleName("Demo: have a customer call me")
+        self.demo_ring_button.setVisible(demo)
+        top.addWidget(self.demo_ring_button)
         top.addSpacing(16)
         top.addWidget(pack)
 
@@ -209,6 +223,7 @@ class MainWindow(QMainWindow):
         self.lines.end_one_was_requested.connect(c.end_line_one)
         self.lines.resume_two_was_requested.connect(c.resume_line_two)
         self.card.alternate_was_entered.connect(c.use_alternate)
+        self.demo_ring_action.triggered.connect(c.ring_me)
         c.lines_did_change.connect(self.lines.show_lines)
         c.consult_did_open.connect(self.lines.show_consult_open)
         c.consult_was_refused.connect(self.lines.show_refusal)

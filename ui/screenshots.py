@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -28,10 +29,10 @@ from app import bootstrap
 from app.domain.agent import Agent
 from app.domain.clock import FixedClock
 from app.domain.commitment import CallbackRequest
-from app.domain.enums import AgentState, CallOutcome, CallReason, NotificationTemplate, Team
-from app.ports.phone import CallEnded, CallPhase, CallProgressed, IncomingCall
+from app.domain.enums import AgentState, CallReason, NotificationTemplate, Team
 from app.ports.store import Shift
 from app.services.callbacks import Commitments
+from app.services.lines import LineStatus
 from ui.application import open_desktop, route_qt_messages
 from ui.controller import DeskController
 from ui.main_window import MainWindow
@@ -139,27 +140,40 @@ def leader_view(graph: bootstrap.AppGraph, out: Path) -> None:
     frame.close()
 
 
+def until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    """Let the event loop run until `condition()` holds (for facts that may already be true)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {condition}")
+        settle(50)
+
+
 def consult_view(w: MainWindow, c: DeskController, out: Path) -> None:
     """OB-ALTNUMBER: Ana calls in, the agent presses Consult and dials the number she gives.
 
-    The demo line cannot call the agent, so line one's events are handed to the controller as
-    the engine would send them (its commands for that ref are no-ops in the engine); line two is
-    a real call to the demo line, placed through the gate.
+    Both lines are real calls: "Demo: have a customer call me" has the demo line ring the agent
+    from Ana's number (line one), and line two is a call to the demo line placed through the
+    gate.
     """
-    ref = "in-screenshot"
-    c.on_phone_event(IncomingCall(ref, '"Ana" <sip:+13125550141@demo>'))
+    def named() -> bool:
+        return c.lines.one is not None and bool(c.lines.one.who) and w.lines.incoming.isVisible()
+
+    w.demo_ring_action.trigger()
+    until(named)
     settle()
     shoot(w, out / "11-incoming-call.png")
     wait_for(c.card_did_load, w.lines.answer.click)
-    c.on_phone_event(CallProgressed(ref, CallPhase.CONNECTED, 200))
+    until(lambda: c.lines.one is not None and c.lines.one.status is LineStatus.TALKING)
     w.lines.consult.click()
-    c.on_phone_event(CallProgressed(ref, CallPhase.HELD))
+    until(lambda: c.lines.one is not None and c.lines.one.status is LineStatus.HELD)
     w.lines.number.setText("(312) 555-0188")
     connected = lambda r: getattr(r, "connected_at", None) is not None  # noqa: E731
     wait_for(c.call_did_change, w.lines.dial_two.click, until=connected)
     settle()
     shoot(w, out / "12-consult-two-lines.png")
-    c.on_phone_event(CallEnded(ref, CallOutcome.LOCAL_HANGUP, 200, "Normal call clearing", True))
+    w.lines.end_one.click()
+    until(lambda: c.lines.one is None)
     wait_for(c.call_did_end, w.gate.hangup.click)
 
 

@@ -24,6 +24,24 @@ methods with 501. What a dialled number does is chosen by the LAST DIGIT of its 
 While a call is up it sends 20 ms PCMU silence to the address in the caller's SDP and prints
 each RFC 4733 DTMF digit it receives ("dtmf 5"). Every line it prints is a plain event a test
 or a newcomer can read. Parsing is bounded and defensive: junk datagrams are dropped, never fatal.
+
+A demo customer calls the agent when asked, so the inbound call and the consult flow can be
+tried without a carrier. The ask is a SIP MESSAGE from the agent's registered account to the
+reserved user `ring-me` (`sip:ring-me@<the line's address>`, `RING_ME_USER`); its text says what:
+
+    text                      what the line does
+    "ring" (anything else)    the next customer of `DEMO_CALLERS` calls the agent
+    a number, "+12125550190"  that number calls (named when it is one of `DEMO_CALLERS`)
+    "hang up"                 every customer calling this agent hangs up (CANCEL or BYE)
+
+It answers 200 and places an INVITE with an SDP offer (PCMU) to the contact the agent
+registered, From the customer's number; 404 when the sender is not registered here. The call
+then runs as a phone's would: 180 -> ringing, 200 -> ACK and silence both ways, 486/603/487 ->
+ACK, BYE either way, re-INVITE (hold) answered, and a CANCEL when nobody answers within
+`--ring-agent-s` (30 s). It prints "ring <call>: ..." lines ("ring 1a2b3c4d: +13125550141
+(Ana García) calls sip:demo-agent@...", "... agent's phone rings", "... agent answered",
+"... 603 Decline", "... agent hung up", "... customer hung up"). The desktop's
+"Demo: have a customer call me" action (only with `callwise --demo`) sends "ring".
 """
 
 from __future__ import annotations
@@ -110,6 +128,26 @@ class Timings:
     no_answer_s: float = 6.0
     voicemail_s: float = 20.0
     drop_after_s: float = 3.0
+    ring_agent_s: float = 30.0  # a customer calling the agent gives up (CANCEL) after this
+
+
+RING_ME_USER = "ring-me"
+
+
+@dataclass(frozen=True)
+class DemoCaller:
+    number: str  # E.164, as seeded in app.demo.customers
+    name: str
+
+
+# Customers seeded by app.demo.customers who call the agent, in turn. Ana first: she answers
+# when called back, and the consult screenshots and tutorial follow her.
+DEMO_CALLERS: tuple[DemoCaller, ...] = (
+    DemoCaller("+13125550141", "Ana García"),
+    DemoCaller("+17735550119", "Liam O'Connor"),
+    DemoCaller("+12125550190", "Sofia Rossi"),
+    DemoCaller("+14155550101", "Grace Lee"),
+)
 
 
 # --------------------------------------------------------------------------- SIP parsing
@@ -367,6 +405,31 @@ class Dialog:
         self.timers.clear()
 
 
+@dataclass(eq=False)
+class Ring(Dialog):
+    """A demo customer calling the agent: the line is the UAC. Kept in `DemoLine.dialogs` like
+    an inbound dialog, `to_tag` being our own (From) tag, so the agent's re-INVITE, ACK and BYE
+    find it the same way."""
+
+    caller: DemoCaller = DEMO_CALLERS[0]
+    aor: str = ""  # the agent's address of record (To)
+    target: str = ""  # the contact the agent registered (Request-URI of INVITE and CANCEL)
+    branch: str = ""  # the INVITE's Via branch; CANCEL and a non-2xx ACK reuse it
+    request: bytes = b""  # the INVITE as sent, resent until a response comes
+    from_header: str = ""
+    to_header: str = ""  # with the agent's tag once a response carries one
+    remote_target: str = ""  # the agent's Contact in the 200 OK: where ACK and BYE go
+    ack: bytes = b""  # the ACK to a 2xx, resent for every retransmitted 2xx
+    responded: bool = False  # a response arrived: INVITE retransmissions stop
+    cancel_wanted: bool = False  # CANCEL as soon as a provisional response allows it
+    cancelled: bool = False
+    cancel_done: bool = False
+
+    @property
+    def short(self) -> str:
+        return self.call_id[:8]
+
+
 class DemoLine(asyncio.DatagramProtocol):
     """The SIP side. Runs on the asyncio loop's thread; every handler is exception-proof."""
 
@@ -379,6 +442,7 @@ class DemoLine(asyncio.DatagramProtocol):
         self.bindings: dict[str, str] = {}
         self._bye_done: set[str] = set()  # Call-IDs whose BYE got its final response
         self._ids = itertools.count(1)
+        self._next_caller = 0  # which of DEMO_CALLERS rings the agent next
 
     @property
     def port(self) -> int:
@@ -492,6 +556,9 @@ class DemoLine(asyncio.DatagramProtocol):
     def _on_message(self, request: SipMessage, addr: tuple[str, int]) -> None:
         sender = uri_of(request.header("from") or "")
         text = request.body.decode("utf-8", "replace")[:2000].replace("\n", " ").strip()
+        if uri_user(request.uri) == RING_ME_USER:
+            self._on_ring_me(request, addr, sender, text)
+            return
         self.say(f"message from {sender} to {uri_user(request.uri)}: {text}")
         self._send(self._reply(request, 200, "OK", to_tag=self._tag()), addr)
 
@@ -640,7 +707,10 @@ class DemoLine(asyncio.DatagramProtocol):
             return
         self._send(self._reply(request, 200, "OK"), addr)
         if dialog.state != "ended":
-            self.say(f"call {dialog.call_id[:8]}: caller hung up")
+            if isinstance(dialog, Ring):
+                self.say(f"ring {dialog.short}: agent hung up")
+            else:
+                self.say(f"call {dialog.call_id[:8]}: caller hung up")
         self._end(dialog)
 
     # ------------------------------------------------------------------ our own requests
@@ -675,6 +745,168 @@ class DemoLine(asyncio.DatagramProtocol):
     def _response(self, response: SipMessage) -> None:
         if response.cseq_method == "BYE" and response.status >= 200:
             self._bye_done.add(response.header("call-id") or "")
+        ring = self.dialogs.get(response.header("call-id") or "")
+        if not isinstance(ring, Ring):
+            return
+        if response.cseq_method == "CANCEL":
+            ring.cancel_done = True
+        elif response.cseq_method == "INVITE" and response.status >= 100:
+            self._ring_response(ring, response)
+
+    # ------------------------------------------------------------------ a customer calls the agent
+
+    def _on_ring_me(self, request: SipMessage, addr: tuple[str, int], sender: str,
+                    text: str) -> None:
+        contact = self.bindings.get(sender) or next(
+            (c for aor, c in self.bindings.items() if uri_user(aor) == uri_user(sender)), None)
+        if contact is None:
+            self.say(f"ring-me from {sender}: not registered here, nobody to call")
+            self._send(self._reply(request, 404, "Not Registered Here", to_tag=self._tag()), addr)
+            return
+        self._send(self._reply(request, 200, "OK", to_tag=self._tag()), addr)
+        if text.lower().replace("-", " ") in ("hang up", "hangup", "bye"):
+            for ring in [d for d in self.dialogs.values() if isinstance(d, Ring)]:
+                if ring.aor == sender and ring.state != "ended":
+                    self._ring_hang_up(ring, "customer hung up")
+            return
+        caller = self._caller_for(text)
+        target = host_port(contact) or addr
+        if len(self.dialogs) >= MAX_DIALOGS:
+            self.say(f"ring-me from {sender}: too many calls")
+            return
+        asyncio.get_running_loop().create_task(self._ring(sender, contact, target, caller))
+
+    def _caller_for(self, text: str) -> DemoCaller:
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 7:
+            known = [c for c in DEMO_CALLERS if re.sub(r"\D", "", c.number)[-10:] == digits[-10:]]
+            return known[0] if known else DemoCaller(("+" if text.strip().startswith("+") else "")
+                                                     + digits, "")
+        caller = DEMO_CALLERS[self._next_caller % len(DEMO_CALLERS)]
+        self._next_caller += 1
+        return caller
+
+    async def _ring(self, aor: str, contact: str, target: tuple[str, int],
+                    caller: DemoCaller) -> None:
+        loop = asyncio.get_running_loop()
+        _, rtp = await loop.create_datagram_endpoint(
+            lambda: RtpStream(self.say), local_addr=(self.host, 0)
+        )
+        tag = self._tag()
+        call_id = f"{random.getrandbits(64):016x}@{self.host}"  # unique in its first 8
+        name = f'"{caller.name}" ' if caller.name else ""
+        me = f"sip:{caller.number}@{self.host}:{self.port}"
+        ring = Ring(call_id, SipMessage("", [], b""), target, Behaviour.ANSWER, tag,
+                    state="calling", rtp=rtp, caller=caller, aor=aor, target=contact,
+                    branch=f"z9hG4bK{self._tag()}", from_header=f"{name}<{me}>;tag={tag}",
+                    to_header=f"<{aor}>")
+        body = self._sdp(ring, None)
+        lines = [f"INVITE {contact} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};rport",
+                 "Max-Forwards: 70",
+                 f"From: {ring.from_header}",
+                 f"To: {ring.to_header}",
+                 f"Call-ID: {call_id}",
+                 "CSeq: 1 INVITE",
+                 f"Contact: <{me}>",
+                 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE",
+                 "User-Agent: Callwise demo line",
+                 "Content-Type: application/sdp",
+                 f"Content-Length: {len(body)}"]
+        ring.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        ring.invite = parse(ring.request) or ring.invite
+        self.dialogs[call_id] = ring
+        who = f"{caller.number} ({caller.name})" if caller.name else caller.number
+        self.say(f"ring {ring.short}: {who} calls {aor}")
+        self._retransmit(ring, ring.request, target, lambda: ring.responded)
+        ring.timers.append(loop.call_later(self.timings.ring_agent_s, self._ring_timeout, ring))
+
+    def _ring_response(self, ring: Ring, response: SipMessage) -> None:
+        ring.responded = True
+        code = response.status
+        if code < 200:
+            if code in (180, 183) and ring.state == "calling":
+                ring.state = "ringing"
+                self.say(f"ring {ring.short}: agent's phone rings")
+            if ring.cancel_wanted and not ring.cancelled:
+                self._send_cancel(ring)
+            return
+        to = response.header("to") or ring.to_header
+        if 200 <= code < 300:
+            if not ring.ack:  # the first 2xx: the dialog is confirmed
+                ring.to_header = to
+                ring.remote_target = uri_of(response.header("contact") or "") or ring.target
+                ring.ack = self._in_dialog(ring, "ACK", 1)
+            self._send(ring.ack, host_port(ring.remote_target) or ring.source)
+            if ring.state in ("calling", "ringing"):
+                ring.state = "answered"
+                ring.cancel_timers()
+                self._apply_offer(ring, parse_sdp(response.body) if response.body else None)
+                self.say(f"ring {ring.short}: agent answered")
+                if ring.cancel_wanted:  # the answer crossed our CANCEL: end the call properly
+                    self._ring_hang_up(ring, "customer hung up")
+            return
+        # A final refusal (486, 603, 487 after our CANCEL...): ACK it on the INVITE's branch.
+        ack = "\r\n".join([f"ACK {ring.target} SIP/2.0",
+                            f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};rport",
+                            "Max-Forwards: 70",
+                            f"From: {ring.from_header}",
+                            f"To: {to}",
+                            f"Call-ID: {ring.call_id}",
+                            "CSeq: 1 ACK",
+                            "Content-Length: 0"]) + "\r\n\r\n"
+        self._send(ack.encode(), ring.source)
+        if ring.state != "ended":
+            reason = response.first_line.split(" ", 2)[2] if response.first_line.count(" ") >= 2 \
+                else ""
+            self.say(f"ring {ring.short}: {code} {reason}".rstrip())
+            self._end(ring)
+
+    def _in_dialog(self, ring: Ring, method: str, cseq: int) -> bytes:
+        lines = [f"{method} {ring.remote_target} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{self._tag()};rport",
+                 "Max-Forwards: 70",
+                 f"From: {ring.from_header}",
+                 f"To: {ring.to_header}",
+                 f"Call-ID: {ring.call_id}",
+                 f"CSeq: {cseq} {method}",
+                 "Content-Length: 0"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def _ring_timeout(self, ring: Ring) -> None:
+        if ring.state in ("calling", "ringing"):
+            self._ring_hang_up(ring, f"not answered in {self.timings.ring_agent_s:g} s, "
+                                     "customer hangs up")
+
+    def _ring_hang_up(self, ring: Ring, why: str) -> None:
+        """The customer gives up: CANCEL while it rings, BYE once answered."""
+        if ring.state == "ended" or (ring.cancel_wanted and ring.state != "answered"):
+            return
+        self.say(f"ring {ring.short}: {why}")
+        if ring.state == "answered":
+            ring.cseq += 1
+            bye = self._in_dialog(ring, "BYE", ring.cseq)
+            self._end(ring)
+            self._retransmit(ring, bye, host_port(ring.remote_target) or ring.source,
+                             lambda: ring.call_id in self._bye_done)
+            return
+        ring.cancel_wanted = True
+        if ring.responded:  # a CANCEL may only follow a provisional response (RFC 3261 9.1)
+            self._send_cancel(ring)
+
+    def _send_cancel(self, ring: Ring) -> None:
+        ring.cancelled = True
+        cancel = "\r\n".join([f"CANCEL {ring.target} SIP/2.0",
+                               f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};"
+                               "rport",
+                               "Max-Forwards: 70",
+                               f"From: {ring.from_header}",
+                               f"To: <{ring.aor}>",
+                               f"Call-ID: {ring.call_id}",
+                               "CSeq: 1 CANCEL",
+                               "Content-Length: 0"]) + "\r\n\r\n"
+        self._retransmit(ring, cancel.encode(), ring.source,
+                         lambda: ring.cancel_done or ring.state == "ended")
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -736,10 +968,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-answer-s", type=float, default=Timings.no_answer_s)
     parser.add_argument("--voicemail-s", type=float, default=Timings.voicemail_s)
     parser.add_argument("--drop-after-s", type=float, default=Timings.drop_after_s)
+    parser.add_argument("--ring-agent-s", type=float, default=Timings.ring_agent_s,
+                        help="a customer calling the agent hangs up (CANCEL) after this")
     parser.add_argument("--parent-pid", type=int, default=None,
                         help="exit when this process is gone (the app that started us was killed)")
     args = parser.parse_args(argv)
-    timings = Timings(args.ring_s, args.no_answer_s, args.voicemail_s, args.drop_after_s)
+    timings = Timings(args.ring_s, args.no_answer_s, args.voicemail_s, args.drop_after_s,
+                      args.ring_agent_s)
 
     def say(line: str) -> None:
         print(line, flush=True)

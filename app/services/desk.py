@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.agent import Agent
@@ -30,10 +31,12 @@ from app.policy.numbers import dial_string, zones_for
 from app.policy.obligations import RecordFacts, closure_blockers
 from app.policy.pack import AttemptsParams, PolicyPack
 from app.policy.sensitive import find_sensitive
-from app.ports.mailer import Mailer
 from app.ports.phone import CallEnded, CallPhase, CallProgressed, MessageResult, Phone, PhoneEvent
 from app.ports.store import Callback, Notification, Store, UnitOfWork
 from app.services.callbacks import complete_on_close
+
+if TYPE_CHECKING:
+    from app.ports.mailer import Mailer  # its `email` import is not needed to build a desk
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +286,10 @@ class Desk:
 
     # -- phone events --------------------------------------------------------------------------
 
-    def on_phone_event(self, event: PhoneEvent) -> CallRecord | Notification | None:
+    def on_phone_event(self, event: PhoneEvent, *,
+                       line_one_live: bool = False) -> CallRecord | Notification | None:
+        """`line_one_live`: an answered inbound call is still up (held or not), so a call
+        record's call ending leaves the agent Talking on it, not in After-Call Work."""
         now = self._clock.now()
         if isinstance(event, MessageResult):
             pending = self._pending_messages.pop(event.ref, None)
@@ -315,8 +321,9 @@ class Desk:
                 if not record.reached_customer and outcome is CallOutcome.LOCAL_HANGUP:
                     outcome = CallOutcome.CANCELLED
                 record.ended(now, outcome, event.code, event.reason)
-                uow.agents.record_state(self._agent.id, AgentState.AFTER_CALL_WORK, now)
-                self._agent = replace(self._agent, state=AgentState.AFTER_CALL_WORK)
+                if not line_one_live:
+                    uow.agents.record_state(self._agent.id, AgentState.AFTER_CALL_WORK, now)
+                    self._agent = replace(self._agent, state=AgentState.AFTER_CALL_WORK)
             uow.calls.save(record)
             uow.commit()
             return record
@@ -331,6 +338,18 @@ class Desk:
         self._phone.send_dtmf(record_id, digits)
 
     # -- inbound calls: line one of the consult flow (OB-ALTNUMBER) ----------------------------
+
+    # `callwise --demo` only, set by app.bootstrap: the demo line's reserved "ring me" address
+    # (app.demo.line.RING_ME_USER). Empty everywhere else, and then nothing offers `ring_me`.
+    demo_ring_uri: str = ""
+
+    def ring_me(self, ref: str) -> None:
+        """Ask the demo line for a demo customer's call (a SIP MESSAGE); the INVITE then arrives
+        as any inbound call does. The answer to the MESSAGE comes back as a MessageResult."""
+        if not self.demo_ring_uri:
+            raise CallwiseError("Only the demo line can be asked to call you.",
+                                action="Start Callwise with --demo to try an inbound call.")
+        self._phone.send_message(ref, self.demo_ring_uri, "ring")
 
     def answer_inbound(self, ref: str, remote_uri: str, customer_id: str | None) -> Agent:
         """Line one is answered: the agent is Talking, which OB-STATE accepts for a consult call

@@ -68,8 +68,8 @@ class Lines:
         return self.one is not None and self.one.ref == ref
 
     def ring(self, ref: str, number: str, who: str = "") -> Line:
-        """A new inbound call. A second caller while line one is live is not taken (the
-        policy's flow has one inbound call); the caller is told so by the engine's timeout."""
+        """A new inbound call. A second caller while line one is live never gets here: the
+        flow has one inbound call, so the desk controller declines them at once."""
         self.one = Line(ref, number, True, LineStatus.RINGING, who)
         return self.one
 

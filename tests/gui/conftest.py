@@ -174,7 +174,9 @@ class FakeMailer:
 
 
 def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
-                 agent: Agent | None = None, mailer: FakeMailer | None = None) -> Harness:
+                 agent: Agent | None = None, mailer: FakeMailer | None = None,
+                 demo_ring_uri: str = "") -> Harness:
+    """`demo_ring_uri`: what app.bootstrap sets for `callwise --demo` (the demo line's ring-me)."""
     store = open_store(f"sqlite:///{tmp_path / 'gui.sqlite3'}")
     seed_demo(store)
     agent = agent or demo_agent()
@@ -188,6 +190,7 @@ def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
     desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
                 sip_domain="pbx.test", mailer=mailer, mail_from="care@callwise.test",
                 company=company)
+    desk.demo_ring_uri = demo_ring_uri
     settings = load_settings(None, tmp_path / "no-machine.toml")
     commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
     graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,

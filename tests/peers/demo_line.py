@@ -36,6 +36,11 @@ class DemoLine:
     def number(self, user: str) -> str:
         return f"sip:{user}@{self.host}:{self.port}"
 
+    @property
+    def ring_me(self) -> str:
+        """Where the agent asks for a demo customer's call (app.demo.line.RING_ME_USER)."""
+        return self.number("ring-me")
+
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -60,6 +65,7 @@ def running_demo_line(
     no_answer_s: float = 1.5,
     voicemail_s: float = 1.5,
     drop_after_s: float = 1.0,
+    ring_agent_s: float = 30.0,
 ) -> Iterator[DemoLine]:
     with tempfile.TemporaryDirectory(prefix="demoline-", dir=workdir) as tmp:
         log_path = Path(tmp) / "line.out"
@@ -68,6 +74,7 @@ def running_demo_line(
             sys.executable, "-m", "app.demo.line", "--port", str(port), "--host", LOOPBACK,
             "--ring-s", str(ring_s), "--no-answer-s", str(no_answer_s),
             "--voicemail-s", str(voicemail_s), "--drop-after-s", str(drop_after_s),
+            "--ring-agent-s", str(ring_agent_s),
         ]  # fmt: skip
         proc = start(argv, log_path, env=_env())
         line = DemoLine(LOOPBACK, port, log_path)

@@ -16,8 +16,9 @@ of each), all from this script so they share one clock (CLOCK_MONOTONIC is syste
   The app opens its record store after that, on its worker: the time until the store is open
   and the customer search enabled (the "records open: customer search enabled" log line) is
   reported as its own row, and the idle memory is read only once that has happened too. The
-  probes (a Qt event filter, logging handlers) are installed before `main` runs and only note
-  the time.
+  probes only note the time: logging handlers installed before `main` runs, and a Qt event
+  filter installed when the app first calls `ui.application.open_desktop` (the app imports Qt
+  and makes its QApplication itself, where the console script does).
 - **bare window**: Python + PySide6, a 1366x768 QMainWindow shown, to its first Expose event.
 - **bare registration**: Python + pjsua2, an Endpoint, a UDP transport and an account
   registering (with the same digest challenge) at the same Kamailio, to the 200 OK.
@@ -47,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -67,19 +69,22 @@ def rss_kib(pid: int | str = "self") -> int:
 # Heavy imports happen inside these functions, after the interpreter started: they are timed.
 
 
-def _watch_expose(app: object, is_target: object, on_exposed: object) -> object:
+def _watch_expose(widget: Any, on_exposed: Callable[[], None]) -> object:
+    """Notes the first Expose of `widget`'s window: call right after `widget.show()`, which made
+    the window handle; Qt delivers the Expose later, from the event loop. The filter sits on
+    that one QWindow, as the app's own `WhenUp` does: on the whole QApplication it would see
+    every object's events, and PySide6 makes a Python wrapper (and its enums) for each new
+    class it hands to Python, which cost the desktop about 35 ms of its window build."""
     from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtGui import QWindow
 
     class Watch(QObject):
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if (event.type() == QEvent.Type.Expose and isinstance(obj, QWindow)
-                    and obj.isExposed() and is_target(obj)):  # type: ignore[operator]
-                on_exposed()  # type: ignore[operator]
+            if event.type() == QEvent.Type.Expose and obj.isExposed():  # type: ignore[attr-defined]
+                on_exposed()
             return False
 
     watch = Watch()
-    app.installEventFilter(watch)  # type: ignore[attr-defined]
+    widget.windowHandle().installEventFilter(watch)
     return watch
 
 
@@ -99,8 +104,8 @@ def child_window(idle_s: float) -> int:
             QTimer.singleShot(int(idle_s * 1000), lambda: (
                 print(f"RSS {rss_kib()}", flush=True), app.quit()))
 
-    _keep = _watch_expose(app, lambda w: w is window.windowHandle(), exposed)
     window.show()
+    _keep = _watch_expose(window, exposed)
     app.exec()
     del _keep
     return 0
@@ -169,18 +174,24 @@ def _timeline_hooks(mark: Callable[[str], None]) -> None:
     around(bootstrap, "company_account", "company account (password lookup collected)")
     around(bootstrap.AppGraph, "start_phone", "start_phone")
     around(bootstrap.AppGraph, "open_records", "open_records on the worker (store, desk)")
+
+
+def _when_imported(module_name: str, then: Callable[[Any], None],
+                   mark: Callable[[str], None] | None = None) -> None:
+    """Calls `then(module)` right after `module_name` is first imported (by the app itself)."""
     import builtins
 
     real_import = builtins.__import__
 
     def watch(name: str, *args: object, **kwargs: object) -> object:
-        if name == "ui.application" and "ui.application" not in sys.modules:
-            mark("importing ui.application (Qt, widgets) start")
+        if name == module_name and module_name not in sys.modules:
+            if mark is not None:
+                mark(f"importing {module_name} (Qt, widgets) start")
             module = real_import(name, *args, **kwargs)  # type: ignore[arg-type]
-            mark("importing ui.application (Qt, widgets) end")
-            import ui.application
-
-            around(ui.application, "open_desktop", "open_desktop (window built)")
+            if mark is not None:
+                mark(f"importing {module_name} (Qt, widgets) end")
+            builtins.__import__ = real_import
+            then(sys.modules[module_name])
             return module
         return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -188,15 +199,16 @@ def _timeline_hooks(mark: Callable[[str], None]) -> None:
 
 
 def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
+    """The app imports Qt itself, where and when it does as the console script: the probes that
+    need Qt (the expose filter, the idle timer) are installed when `open_desktop` is first
+    called, once `run` has made the QApplication and before the window exists."""
     import logging
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication(sys.argv[:1])  # ui.application.run() uses the existing instance
     marks: dict[str, float] = {}
 
     def report() -> None:
+        from PySide6.QtWidgets import QApplication
+
         print(f"RSS {rss_kib()}", flush=True)
         QApplication.closeAllWindows()  # the app's own staged shutdown follows
 
@@ -211,6 +223,8 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
                   f"registered={marks['registered']:.6f}", flush=True)
         # Memory is read with the desktop fully open: ready, and the records open too.
         if "ready" in marks and "records" in marks and "idle" not in marks:
+            from PySide6.QtCore import QTimer
+
             marks["idle"] = time.monotonic()
             QTimer.singleShot(int(idle_s * 1000), report)
 
@@ -218,10 +232,6 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
         if "window" not in marks:
             marks["window"] = time.monotonic()
             maybe_ready()
-
-    def is_main_window(window: object) -> bool:
-        return any(type(w).__name__ == "MainWindow" and w.windowHandle() is window
-                   for w in QApplication.topLevelWidgets())
 
     class Registered(logging.Handler):
         """The controller logs this on the GUI thread when the registration event arrives."""
@@ -245,19 +255,44 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
                           flush=True)
                 maybe_ready()
 
-    _keep = _watch_expose(app, is_main_window, exposed)
+    keep: list[object] = []
+
+    def mark(label: str) -> None:
+        print(f"MARK {time.monotonic():.6f} {label}", flush=True)
+
+    def probe(application: Any) -> None:
+        original = application.open_desktop
+
+        def open_desktop(*args: object, **kwargs: object) -> object:
+            if timeline:
+                mark("open_desktop (window built) start")
+            try:
+                desktop = original(*args, **kwargs)
+            finally:
+                if timeline:
+                    mark("open_desktop (window built) end")
+            window = desktop.window
+            show = window.show
+
+            def shown() -> None:
+                show()
+                keep.append(_watch_expose(window, exposed))
+
+            window.show = shown  # `run` shows the window right after this returns
+            return desktop
+
+        application.open_desktop = open_desktop
+
     logging.getLogger("ui.controller").addHandler(Registered())
     logging.getLogger("callwise").addHandler(RecordsOpen())
     if timeline:
-        def mark(label: str) -> None:
-            print(f"MARK {time.monotonic():.6f} {label}", flush=True)
-
-        mark("QApplication created (Python, PySide6 imported)")
+        mark("bench child started (Python up, ui.entry not yet imported)")
         _timeline_hooks(mark)
+    _when_imported("ui.application", probe, mark if timeline else None)
     from ui.entry import main
 
     code = main(argv)
-    del _keep
+    keep.clear()
     return code
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import bootstrap
 from app.domain.enums import Team
 from app.domain.errors import CallwiseError
+from app.policy.numbers import warm_up as warm_up_numbers
 from app.policy.obligations import proof_facts, recording_notice, reminders, script_steps
 from app.policy.pack import PolicyPack, VerifyParams
 from ui.controller import DeskController
@@ -213,7 +214,14 @@ def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
                   f" ({error.action})" if error.action else "")
         window.show_records_failed(error)
 
-    desktop.runner.submit(graph.open_records, opened, failed)
+    def open_then_warm_up() -> bootstrap.Records:
+        records = graph.open_records()
+        # phonenumbers is imported on the first number read: here, on the worker, rather than
+        # on the GUI thread when the agent looks at the first customer.
+        warm_up_numbers()
+        return records
+
+    desktop.runner.submit(open_then_warm_up, opened, failed)
 
 
 def run(args: argparse.Namespace, *, settings: Settings | None = None,

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = bootstrap.load_app_settings()
     password = bootstrap.start_password_lookup(settings, demo=args.demo)
     try:
+        from ui.pyside_feature import read_sources_lightly
+
+        read_sources_lightly()  # before the widgets: PySide6 would keep every module's source
         from ui.application import run  # Qt only for the desktop itself
 
         return run(args, settings=settings, password=password)

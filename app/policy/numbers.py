@@ -14,33 +14,37 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType, ValidationResult
-from phonenumbers import timezone as pn_timezone
-
 ZoneSource = Literal["service address", "phone number", "unknown"]
-
-# Numbers of these kinds are not tied to a place: phonenumbers maps a US toll-free number to
-# every zone of the NANP, which says nothing about where the customer is.
-_NON_GEOGRAPHIC = frozenset({
-    PhoneNumberType.TOLL_FREE,
-    PhoneNumberType.PREMIUM_RATE,
-    PhoneNumberType.SHARED_COST,
-    PhoneNumberType.PERSONAL_NUMBER,
-    PhoneNumberType.UAN,
-    PhoneNumberType.VOICEMAIL,
-    PhoneNumberType.PAGER,
-})
 
 _UNKNOWN_ZONE = "Etc/Unknown"
 
-_POSSIBLE_PROBLEMS = {
-    ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
-    ValidationResult.TOO_SHORT: "it is too short",
-    ValidationResult.TOO_LONG: "it is too long",
-    ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
-    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it lacks its area code",
-}
+
+@lru_cache(maxsize=1)
+def _kinds() -> tuple[frozenset[int], dict[int, str]]:
+    """`phonenumbers` is imported on the first parse, not with this module: with its metadata it
+    is about 20 ms of the desktop's start-up, and no number is read before the records are open
+    (the desktop warms it up on its worker then, see `warm_up`)."""
+    from phonenumbers import PhoneNumberType, ValidationResult
+
+    # Numbers of these kinds are not tied to a place: phonenumbers maps a US toll-free number to
+    # every zone of the NANP, which says nothing about where the customer is.
+    non_geographic = frozenset({
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.SHARED_COST,
+        PhoneNumberType.PERSONAL_NUMBER,
+        PhoneNumberType.UAN,
+        PhoneNumberType.VOICEMAIL,
+        PhoneNumberType.PAGER,
+    })
+    possible_problems = {
+        ValidationResult.INVALID_COUNTRY_CODE: "its country code does not exist",
+        ValidationResult.TOO_SHORT: "it is too short",
+        ValidationResult.TOO_LONG: "it is too long",
+        ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+        ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it lacks its area code",
+    }
+    return non_geographic, possible_problems
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,11 @@ def country_name(region: str | None) -> str:
 @lru_cache(maxsize=4096)
 def parse_number(text: str, default_region: str = "US") -> ParsedNumber:
     """Read a number the way a person typed it; never raises."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+    from phonenumbers import timezone as pn_timezone
+
+    non_geographic, possible_problems = _kinds()
     raw = text
     if not text.strip():
         return ParsedNumber(raw=raw, valid=False, problem="no number was entered")
@@ -101,7 +110,7 @@ def parse_number(text: str, default_region: str = "US") -> ParsedNumber:
     cc = num.country_code
     if not phonenumbers.is_valid_number(num):
         reason = phonenumbers.is_possible_number_with_reason(num)
-        problem = _POSSIBLE_PROBLEMS.get(reason, "no such number can exist")
+        problem = possible_problems.get(reason, "no such number can exist")
         return ParsedNumber(raw=raw, valid=False, country_code=cc, national_number=national,
                             problem=problem)
     kind = phonenumbers.number_type(num)
@@ -118,7 +127,7 @@ def parse_number(text: str, default_region: str = "US") -> ParsedNumber:
         international_format=phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL),
         extension=num.extension or None,
         toll_free=kind == PhoneNumberType.TOLL_FREE,
-        geographic=kind not in _NON_GEOGRAPHIC,
+        geographic=kind not in non_geographic,
         zones=zones,
     )
 
@@ -214,6 +223,12 @@ def zone_city(zone: str) -> str:
     if len(parts) > 2:
         city = f"{city}, {parts[-2].replace('_', ' ')}"
     return city
+
+
+def warm_up() -> None:
+    """Imports `phonenumbers` and its zone data by reading one number, so the first number an
+    agent dials or looks at is not the one that pays for it. Call it off the GUI thread."""
+    parse_number("+1 312 555 0142")
 
 
 def clear_caches() -> None:

@@ -397,10 +397,10 @@ class DeskController(QObject):
     def _turn_away(self, event: IncomingCall, number: str) -> None:
         """One inbound call at a time (the flow has one line one): a second caller is declined
         at once rather than left hearing ringing until the engine gives up, and the agent is
-        told who it was. The Phone port has no choice of code: the engine declines with 603."""
+        told who it was. The caller hears 486 Busy Here, as from any phone already in a call."""
         ref = event.ref
         self._turned_away[ref] = event.remote_uri
-        self._run(lambda: self._desk.decline_inbound(ref))
+        self._run(lambda: self._desk.decline_inbound(ref, busy=True))
         shown = show_number(number) or "an unknown number"
 
         def say(who: str) -> None:

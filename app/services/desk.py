@@ -366,9 +366,10 @@ class Desk:
         log.info("answered inbound %s from %s", ref, remote_uri)
         return self._agent
 
-    def decline_inbound(self, ref: str) -> None:
-        """The engine answers an unanswered inbound call's hang-up with 603 Decline."""
-        self._phone.hangup(ref)
+    def decline_inbound(self, ref: str, *, busy: bool = False) -> None:
+        """Refuses an unanswered inbound call: 603 Decline, or 486 Busy Here when `busy` (a
+        second caller while the agent is on line one)."""
+        self._phone.hangup(ref, busy=busy)
 
     def inbound_ended(self, ref: str, remote_uri: str, outcome: CallOutcome, answered: bool,
                       other_line_live: bool) -> Agent:

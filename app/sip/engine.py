@@ -449,8 +449,8 @@ class SipPhone:
     def answer(self, ref: str) -> None:
         self._post(lambda: self._do_answer(ref))
 
-    def hangup(self, ref: str) -> None:
-        self._post(lambda: self._do_hangup(ref))
+    def hangup(self, ref: str, *, busy: bool = False) -> None:
+        self._post(lambda: self._do_hangup(ref, busy=busy))
 
     def hold(self, ref: str) -> None:
         self._post(lambda: self._do_hold(ref, hold=True))
@@ -1067,7 +1067,7 @@ class SipPhone:
         except pj.Error as exc:
             log.warning("answer(%s) failed: %s", ref, _error_text(exc))
 
-    def _do_hangup(self, ref: str) -> None:
+    def _do_hangup(self, ref: str, *, busy: bool = False) -> None:
         self._short_since.pop(ref, None)
         self._cancel(self._shortage_retry.pop(ref, None))
         if self._deferred_dials.pop(ref, None) is not None:
@@ -1077,7 +1077,8 @@ class SipPhone:
         if leg is None or leg.ended:
             log.info("hangup(%s): no such call", ref)
             return
-        self._hangup_leg(leg, reason_code=603 if leg.inbound and not leg.connected else 0)
+        refusal = 486 if busy else 603
+        self._hangup_leg(leg, reason_code=refusal if leg.inbound and not leg.connected else 0)
 
     def _hangup_leg(self, leg: _Leg, *, reason_code: int = 0, local: bool = True) -> None:
         if leg.ended or (leg.hangup_pending and not self._closing):

@@ -54,6 +54,7 @@ class FakePhone:
         self.dialled: list[tuple[str, str]] = []
         self.messages: list[tuple[str, str, str]] = []
         self.hung_up: list[str] = []
+        self.busy_refused: list[str] = []  # inbound calls refused with 486 Busy Here
         self.tones: list[tuple[str, str]] = []
         self.answered: list[str] = []
         self.holds: list[tuple[str, bool]] = []  # (ref, on) in the order asked
@@ -86,11 +87,15 @@ class FakePhone:
         self._ringing.discard(ref)
         self.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
 
-    def hangup(self, ref: str) -> None:
+    def hangup(self, ref: str, *, busy: bool = False) -> None:
         self.hung_up.append(ref)
-        if ref in self._ringing:  # the engine declines an unanswered inbound call with 603
+        if ref in self._ringing:  # the engine refuses an unanswered inbound call: 603 or 486
             self._ringing.discard(ref)
-            self.emit(CallEnded(ref, CallOutcome.DECLINED, 603, "Decline", connected=False))
+            if busy:
+                self.busy_refused.append(ref)
+                self.emit(CallEnded(ref, CallOutcome.DECLINED, 486, "Busy Here", connected=False))
+            else:
+                self.emit(CallEnded(ref, CallOutcome.DECLINED, 603, "Decline", connected=False))
             return
         self.emit(CallEnded(ref, CallOutcome.LOCAL_HANGUP, 200, "Normal call clearing",
                             connected=True))

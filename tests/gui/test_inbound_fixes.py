@@ -52,6 +52,7 @@ def test_a_second_caller_is_declined_at_once_and_the_agent_told_who(harness: Har
     h.phone.ring("in-2", LIAM_CALLS)
     settle(h)
     assert h.phone.hung_up == ["in-2"]  # declined now, not after the engine's 45 s
+    assert h.phone.busy_refused == ["in-2"]  # the caller hears 486 Busy Here
     h.qtbot.waitUntil(lambda: h.window.statusBar().currentMessage() == (
         "Declined a call from Liam O'Connor · (773) 555-0119: you are already on a call "
         "(line one)."), timeout=5000)
@@ -73,7 +74,7 @@ def test_a_second_caller_from_an_unknown_number_is_named_by_number(harness: Harn
     h.qtbot.waitUntil(lambda: h.window.statusBar().currentMessage().startswith(
         "Declined a call from an unknown number"), timeout=5000)
     settle(h)
-    assert h.phone.hung_up == ["in-2"]
+    assert h.phone.hung_up == h.phone.busy_refused == ["in-2"]
     assert h.controller.lines.one is not None and h.controller.lines.one.ref == "in-1"
     assert h.window.lines.incoming.isVisible()  # Ana still rings
 

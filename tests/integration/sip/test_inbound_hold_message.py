@@ -81,6 +81,20 @@ def test_inbound_call_declined_by_the_agent(agent: Agent, kamailio: Kamailio,
     assert "SIP/2.0 603" in uac.messages()
 
 
+def test_inbound_call_refused_busy_while_the_agent_is_on_another(
+        agent: Agent, kamailio: Kamailio, sipp: StartSipp) -> None:
+    phone, log = agent
+    uac = sipp("uac_invite_refused.xml", remote=(kamailio.host, kamailio.port),
+               service=kamailio.user)
+    incoming = log.wait_for(IncomingCall)
+    phone.hangup(incoming.ref, busy=True)
+    ended = log.ended(incoming.ref)
+    # Refused by the agent's side either way: declined, with the code the caller heard.
+    assert (ended.outcome, ended.code, ended.connected) == (CallOutcome.DECLINED, 486, False)
+    assert uac.wait(5) == 0, uac.report()
+    assert "SIP/2.0 486" in uac.messages()
+
+
 def test_inbound_call_not_answered_in_time(kamailio: Kamailio, make_phone: Callable[..., Agent],
                                            sipp: StartSipp) -> None:
     _phone, log = make_phone(account_for(kamailio), answer_timeout_s=1.0)

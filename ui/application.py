@@ -129,12 +129,13 @@ class Desktop:
         self.runner.drain()
 
 
-def open_desktop(graph: bootstrap.AppGraph) -> Desktop:
+def open_desktop(graph: bootstrap.AppGraph, bridge: PhoneBridge | None = None) -> Desktop:
+    """`bridge`: one made before the phone started (see `run`), else one is made here."""
     runner = TaskRunner()
     controller = DeskController(graph.desk, runner,
                                 load_templates(graph.company.get("company", "")),
                                 commitments=graph.commitments, store=graph.store)
-    bridge = PhoneBridge(graph.phone)
+    bridge = bridge or PhoneBridge(graph.phone)
     bridge.event_did_arrive.connect(controller.on_phone_event)
     texts = script_texts(graph.pack, graph.desk.agent.team, graph.company)
     window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
@@ -242,9 +243,12 @@ def run(args: argparse.Namespace, *, settings: Settings | None = None,
         print(f"callwise: {e.message}" + (f"\n  {e.action}" if e.action else ""), file=sys.stderr)
         return 2
     try:
-        desktop = open_desktop(graph)
-        desktop.window.show()
+        # The phone registers while the window is built (about 40 ms, longer than the REGISTER
+        # round trip); the bridge queues what it says until the window listens.
+        bridge = PhoneBridge(graph.phone)
         graph.start_phone()
+        desktop = open_desktop(graph, bridge)
+        desktop.window.show()
     except BaseException:
         graph.close()
         raise

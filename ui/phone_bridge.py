@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
-from app.ports.phone import Phone, PhoneEvent
+from app.ports.phone import Phone
 
 
 class PhoneBridge(QObject):
-    """Lives on the GUI thread; a signal emitted from another thread is queued to its receivers."""
+    """Lives on the GUI thread. Every event goes through its event queue, so an event that
+    arrives before the receivers are connected (the desktop starts its phone before it builds
+    the window) reaches them once the event loop runs, in order."""
 
     event_did_arrive = Signal(object)
+    _arrived = Signal(object)
 
     def __init__(self, phone: Phone, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        phone.subscribe(self._on_sip_thread)
-
-    def _on_sip_thread(self, event: PhoneEvent) -> None:
-        self.event_did_arrive.emit(event)
+        self._arrived.connect(self.event_did_arrive, Qt.ConnectionType.QueuedConnection)
+        phone.subscribe(self._arrived.emit)

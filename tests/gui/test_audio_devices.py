@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QDialog, QLabel
+from pytestqt.qtbot import QtBot
 
 from app.ports.phone import AudioChanged, AudioChoice, AudioDevice, AudioState
 from app.settings import load_settings, save_user_settings
@@ -135,13 +136,13 @@ def test_a_save_that_fails_keeps_the_dialog_open_and_says_why(harness: Harness) 
     assert path.read_text() == "[audio\n"
 
 
-def test_warnings_at_start_reach_the_status_line(harness: Harness) -> None:
+def test_warnings_at_start_reach_the_status_line(harness: Harness, qtbot: QtBot) -> None:
     state = AudioState(warnings=("microphone 'Jabra Evolve2 65' not found",
                                  "speaker 'Jabra Evolve2 65' not found; using the null device "
                                  "(no sound in or out)"))
     harness.phone.emit(AudioChanged(state, AudioChoice("Jabra Evolve2 65", "Jabra Evolve2 65")))
-    message = harness.window.statusBar().currentMessage()
-    assert message.startswith("Sound: microphone 'Jabra Evolve2 65' not found;")
+    qtbot.waitUntil(lambda: harness.window.statusBar().currentMessage().startswith(
+        "Sound: microphone 'Jabra Evolve2 65' not found;"))
 
 
 def test_the_audio_shortcut_is_unique_and_named(harness: Harness) -> None:

@@ -112,12 +112,25 @@ def choose(scheme: Qt.ColorScheme, palette: QPalette) -> Tones:
     return wanted if _readable(wanted, palette) else by_palette
 
 
+_chosen: dict[tuple[Qt.ColorScheme, int], Tones] = {}
+
+
 def tones() -> Tones:
-    """The tones for the application's current scheme and palette (light before a QApplication)."""
+    """The tones for the application's current scheme and palette (light before a QApplication).
+
+    Remembered per scheme and palette (`QPalette.cacheKey` changes with any colour): every
+    tinted label asks, and choosing checks the contrast of every tone on every background."""
     app = QApplication.instance()
     if not isinstance(app, QGuiApplication):
         return LIGHT
-    return choose(app.styleHints().colorScheme(), app.palette())
+    scheme, palette = app.styleHints().colorScheme(), app.palette()
+    key = (scheme, palette.cacheKey())
+    chosen = _chosen.get(key)
+    if chosen is None:
+        if len(_chosen) > 16:
+            _chosen.clear()
+        chosen = _chosen[key] = choose(scheme, palette)
+    return chosen
 
 
 def dark_palette() -> QPalette:
@@ -173,7 +186,9 @@ def tint(label: QLabel, tone: Tone | None, bold: bool = False) -> None:
     `None` gives the palette's own text colour back."""
     label.setProperty(_TONE, tone or "")
     label.setProperty(_BOLD, bold)
-    label.setStyleSheet(_style(tone, bold))
+    style = _style(tone, bold)
+    if label.styleSheet() != style:  # setting one re-polishes the label even when unchanged
+        label.setStyleSheet(style)
     if isinstance(QApplication.instance(), QApplication):
         Theme.of()  # so that a theme change reaches this label, whoever built it
 

@@ -110,3 +110,20 @@ def test_pressing_dial_rechecks_the_policy_instead_of_trusting_the_screen(
         harness.window.gate.dial.click()
     assert "OB-WINDOW" in blocked.args[0].blocked_by
     assert harness.phone.dialled == []
+
+
+def test_a_re_check_that_changes_nothing_keeps_the_agents_place(harness: Harness) -> None:
+    """The gate is re-checked often (clock ticks, phone and record events). An agent tabbing
+    through the fixes must not lose the focused button each time it says the same again."""
+    harness.pick("Keoni")
+    fix = fix_button(harness, "OB-NOTIFY")
+    assert fix is not None
+    harness.window.activateWindow()
+    fix.setFocus()
+    harness.qtbot.waitUntil(fix.hasFocus, timeout=5000)
+    harness.verdict()  # the same verdict again
+    harness.verdict()
+    assert fix_button(harness, "OB-NOTIFY") is fix and fix.hasFocus()
+    # A verdict that does change still redraws the rows.
+    fix_button(harness, "OB-STATE").click()  # type: ignore[union-attr]
+    harness.qtbot.waitUntil(lambda: fix_button(harness, "OB-STATE") is None, timeout=5000)

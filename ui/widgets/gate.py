@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import CallOrigin, CallReason
-from app.policy.engine import Verdict
+from app.policy.engine import RuleVerdict, Verdict
 from app.services.desk import CallContext
 from ui.theme import Tone, Tones, follow, tint, tones
 
@@ -131,6 +131,7 @@ class DialGateView(QWidget):
         self._connected = False
         self._allowed = False
         self._reasons: list[tuple[QLabel, str, str]] = []  # blocked rules: label, head, reason
+        self._shown_rules: tuple[RuleVerdict, ...] | None = None  # what the rows show now
         follow(self, self._recolour)
 
     def context(self) -> CallContext:
@@ -156,6 +157,15 @@ class DialGateView(QWidget):
         self.context_did_change.emit(self.context())
 
     def show_verdict(self, verdict: Verdict) -> None:
+        # The gate is re-evaluated often (each clock tick near a window edge, every phone and
+        # record event) and mostly says the same: rebuilding its rows each time was the GUI
+        # thread's largest piece of our own work during a call burst (docs/benchmarks).
+        if verdict.rules != self._shown_rules:
+            self._show_rules(verdict)
+        self._allowed = verdict.allowed
+        self._summarise(verdict)
+
+    def _show_rules(self, verdict: Verdict) -> None:
         while self._rows_layout.count():
             item = self._rows_layout.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -195,7 +205,9 @@ class DialGateView(QWidget):
             self._rows_layout.addWidget(cell, row, 1)
         self._rows_layout.setRowStretch(len(verdict.rules), 1)
         self._recolour(tones())
-        self._allowed = verdict.allowed
+        self._shown_rules = verdict.rules
+
+    def _summarise(self, verdict: Verdict) -> None:
         if self._in_call:
             pass  # the summary keeps saying the gate is for the next call
         elif verdict.allowed:

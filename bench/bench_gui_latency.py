@@ -100,6 +100,12 @@ class StallWatcher(threading.Thread):
             return False
 
     def run(self) -> None:
+        # The frames sampled below can be the last reference to a finished frame of the SIP
+        # thread, whose locals may hold pjsua2 objects: freed here, their destructors call
+        # pjlib, which aborts the process from a thread it does not know (seen once in 4 runs).
+        import pjsua2 as pj
+
+        pj.Endpoint.instance().libRegisterThread("stall-watcher")
         while not self.stop.wait(0.005):
             last = self.probe.last
             late = time.perf_counter() - last

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from pytestqt.qtbot import QtBot
 from app.domain.clock import FixedClock
 from app.domain.enums import AgentState, CallOutcome
 from app.ports.phone import CallEnded, MessageResult
-from app.services.lines import LineStatus
+from app.services.lines import Lines, LineStatus
 from tests.gui.conftest import CHICAGO_10AM, Harness, make_harness
 from tests.gui.test_consult_flow import answer, consult, dial_two
+from ui.widgets.lines import LinesPanel
 
 LIAM_CALLS = '"Liam" <sip:+17735550119@pbx.test>;tag=x2'
 
@@ -159,3 +161,19 @@ def test_no_two_actions_share_a_shortcut_with_the_demo_action(demo: Harness) -> 
              if not a.shortcut().isEmpty()]
     clashes = {k: n for k, n in Counter(keys).items() if n > 1}
     assert "Ctrl+Shift+R" in keys and clashes == {}
+
+
+def test_the_callers_name_and_number_are_shown_as_text_never_as_markup(qtbot: QtBot) -> None:
+    """Both come from outside (the caller's SIP request, a customer record); the labels are rich
+    text, so a name with markup in it must appear as typed, not change the banner."""
+    panel = LinesPanel()
+    qtbot.addWidget(panel)
+    lines = Lines()
+    lines.ring("in-1", "+13125550141", "<i>Ana</i> & Co")
+    panel.show_lines(lines)
+    assert "&lt;i&gt;Ana&lt;/i&gt; &amp; Co" in panel.incoming_text.text()
+    assert "(312) 555-0141" in panel.incoming_text.text()
+    lines.two = None
+    lines.one = replace(lines.one, status=LineStatus.TALKING, answered=True)  # type: ignore[arg-type]
+    panel.show_lines(lines)
+    assert "&lt;i&gt;Ana&lt;/i&gt;" in panel.line_one.text()

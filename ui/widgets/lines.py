@@ -8,6 +8,8 @@ button is live follows the lines' states, so the flow's order is the only order 
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
@@ -33,12 +35,18 @@ def _button(text: str, keys: str, name: str) -> QPushButton:
     return button
 
 
+def _number_html(number: str) -> str:
+    """A number never broken across lines ("(312)" / "555-0141"), and escaped: it comes from
+    the caller's SIP request, as the name may, and these labels are rich text."""
+    return f"<span style='white-space:nowrap'>{escape(number)}</span>"
+
+
 def _describe(line: Line | None, role: str) -> str:
     if line is None:
         return f"{role}: —"
-    who = f"{line.who} · " if line.who else ""
-    return f"<b>{role}</b> · {who}{show_number(line.number) or 'unknown number'} · " \
-           f"<b>{line.status.label}</b>"
+    who = f"{escape(line.who)} · " if line.who else ""
+    return f"<b>{role}</b> · {who}{_number_html(show_number(line.number) or 'unknown number')}" \
+           f" · <b>{line.status.label}</b>"
 
 
 class LinesPanel(QFrame):
@@ -145,8 +153,8 @@ class LinesPanel(QFrame):
         ringing = one is not None and one.status is LineStatus.RINGING
         self.incoming.setVisible(ringing)
         if ringing and one is not None:
-            number = show_number(one.number) or "an unknown number"
-            who = f"{one.who} · {number}" if one.who else number
+            number = _number_html(show_number(one.number) or "an unknown number")
+            who = f"{escape(one.who)} · {number}" if one.who else number
             self.incoming_text.setText(f"<b>Incoming call from {who}</b>")
             tint(self.incoming_text, "warn", bold=True)
             self.outcome.clear()

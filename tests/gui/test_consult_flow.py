@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QPushButton
 
 from app.domain.call import CallRecord, CallState
@@ -72,7 +73,8 @@ def test_incoming_call_names_the_customer_and_answer_opens_their_card(harness: H
     h, lines = harness, harness.window.lines
     assert not lines.isVisible()  # nothing rings: no panel taking room
     ring(h)
-    assert "Incoming call from Ana García · (312) 555-0141" in lines.incoming_text.text()
+    shown = QTextDocumentFragment.fromHtml(lines.incoming_text.text()).toPlainText()
+    assert "Incoming call from Ana García · (312) 555-0141" in shown
     assert lines.answer.text().endswith("(Ctrl+Shift+A)")
     assert lines.answer.accessibleName() == "Answer the incoming call"
     assert lines.decline.accessibleName() == "Decline the incoming call"

@@ -26,13 +26,18 @@ def alive(port: int) -> bool:
     return (sip_options_ping(LOOPBACK, port, timeout_s=1.0) or "").startswith("SIP/2.0 200")
 
 
-@pytest.fixture
-def exposed(kamailio: Kamailio, make_phone: MakePhone) -> tuple[SipPhone, EventLog, int]:
+def on_known_port(kamailio: Kamailio, make_phone: MakePhone,
+                  **account: object) -> tuple[SipPhone, EventLog, int]:
     """A registered phone whose SIP port the test knows, to talk to it without the proxy."""
     port = free_port()
-    phone, log = make_phone(account_for(kamailio, local_port=port))
+    phone, log = make_phone(account_for(kamailio, local_port=port, **account))
     log.registered()
     return phone, log, port
+
+
+@pytest.fixture
+def exposed(kamailio: Kamailio, make_phone: MakePhone) -> tuple[SipPhone, EventLog, int]:
+    return on_known_port(kamailio, make_phone)
 
 
 def test_bodyless_invite_from_a_stranger_is_refused_without_aborting(
@@ -109,9 +114,7 @@ def test_invite_flood_from_a_stranger_is_survived(
 def test_a_dial_waits_for_a_call_slot_held_by_refused_strangers(
     kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
 ) -> None:
-    port = free_port()
-    phone, log = make_phone(account_for(kamailio, local_port=port, max_calls=1))
-    log.registered()
+    phone, log, port = on_known_port(kamailio, make_phone, max_calls=1)
     uas = sipp("uas.xml", rtp_echo=True)
     # With one call allowed pjsua has three call slots, and each refused INVITE holds one for a
     # second (the socket budget): three strangers take them all. The agent's dial must wait
@@ -129,9 +132,7 @@ def test_a_dial_waits_for_a_call_slot_held_by_refused_strangers(
 def test_invite_flood_through_the_proxy_is_capped_and_survived(
     kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
 ) -> None:
-    port = free_port()
-    phone, log = make_phone(account_for(kamailio, local_port=port, max_calls=2))
-    log.registered()
+    phone, log, port = on_known_port(kamailio, make_phone, max_calls=2)
 
     def decline(event: PhoneEvent) -> None:  # runs on the SIP owner thread
         if isinstance(event, IncomingCall):

@@ -129,6 +129,26 @@ def test_a_dial_waits_for_a_call_slot_held_by_refused_strangers(
     assert strangers.wait(10) == 0, strangers.report()
 
 
+def test_the_agent_can_still_dial_during_a_flood_from_a_stranger(
+    kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
+) -> None:
+    phone, log, port = on_known_port(kamailio, make_phone, max_calls=1)
+    # A steady flood from a stranger must not lock the agent out of their own phone: refused
+    # INVITEs hold pjsua's call slots for a second each, and pjsua turns away the ones beyond;
+    # the agent's call still connects. Bounded: 150 INVITEs at 50/s, loopback only.
+    flood = sipp("uac_invite_refused.xml", remote=(LOOPBACK, port), service="agent",
+                 calls=150, rate=50, limit=50, timeout_s=30)
+    time.sleep(1.0)  # the flood is under way and has filled the slots
+    uas = sipp("uas.xml", rtp_echo=True)
+    phone.dial("during", uas.uri)
+    log.phase("during", CallPhase.CONNECTED)
+    assert flood.proc.poll() is None, "the flood ended before the dial: the test proved nothing"
+    phone.hangup("during")
+    assert log.ended("during").outcome is CallOutcome.LOCAL_HANGUP
+    flood.wait(40)
+    assert alive(port)
+
+
 def test_invite_flood_through_the_proxy_is_capped_and_survived(
     kamailio: Kamailio, make_phone: MakePhone, sipp: StartSipp
 ) -> None:

@@ -394,7 +394,6 @@ class SipPhone:
         self._calls: dict[str, _Leg] = {}  # the only owner of live Calls
         self._deferred_dials: dict[str, str] = {}  # ref -> uri waiting for socket slots
         self._short_since: dict[str, float] = {}  # ref -> when its dial first met PJ_ETOOMANY
-        self._shortage_retry: dict[str, int] = {}  # ref -> the timer of its next attempt
         self._released_at: deque[float] = deque()  # when recent calls ended (socket budget)
         self._live_calls: weakref.WeakSet[_Call] = weakref.WeakSet()
         self._graveyard: list[Any] = []
@@ -801,7 +800,6 @@ class SipPhone:
         # A separate frame on purpose: its loop variables hold Calls, and they must be gone
         # before _teardown looks for survivors.
         self._short_since.clear()
-        self._shortage_retry.clear()
         for ref in list(self._deferred_dials):
             del self._deferred_dials[ref]
             self._end_unplaced(ref, "not placed: the phone shut down", CallOutcome.CANCELLED)
@@ -912,7 +910,6 @@ class SipPhone:
 
     def _do_dial(self, ref: str, uri: str) -> None:
         self._deferred_dials.pop(ref, None)
-        self._cancel(self._shortage_retry.pop(ref, None))
         acc, account = self._acc, self._account
         if acc is None or account is None:
             self._end_unplaced(ref, "the phone is not running")
@@ -937,14 +934,13 @@ class SipPhone:
             self._calls.pop(ref, None)
             call.leg = None
             self._graveyard.append(call)
-            since = self._short_since.setdefault(ref, self._clock())
-            if exc.status == _PJ_ETOOMANY and self._clock() - since < _SHORTAGE_WAIT_S:
-                log.info("dial %s waits for a pjsua call slot (%s)", ref, _error_text(exc))
-                self._deferred_dials[ref] = uri
-                self._cancel(self._shortage_retry.get(ref))
-                self._shortage_retry[ref] = self._schedule(
-                    _SHORTAGE_RETRY_S, lambda: self._dial_deferred(ref))
-                return
+            if exc.status == _PJ_ETOOMANY:
+                since = self._short_since.setdefault(ref, self._clock())
+                if self._clock() - since < _SHORTAGE_WAIT_S:
+                    log.info("dial %s waits for a pjsua call slot (%s)", ref, _error_text(exc))
+                    self._deferred_dials[ref] = uri  # as for the socket budget: a hangup ends it
+                    self._schedule(_SHORTAGE_RETRY_S, lambda: self._dial_deferred(ref))
+                    return
             self._short_since.pop(ref, None)
             self._end_unplaced(ref, f"could not place the call: {_error_text(exc)}")
             return
@@ -1069,7 +1065,6 @@ class SipPhone:
 
     def _do_hangup(self, ref: str, *, busy: bool = False) -> None:
         self._short_since.pop(ref, None)
-        self._cancel(self._shortage_retry.pop(ref, None))
         if self._deferred_dials.pop(ref, None) is not None:
             self._end_unplaced(ref, "hung up before it was placed", CallOutcome.CANCELLED)
             return

@@ -218,9 +218,8 @@ class AppGraph:
             desk = Desk(store=store, pack=self.pack, phone=self.phone, clock=self.clock,
                         agent=agent, sip_domain=self.account.domain,
                         mailer=_mailer(self.settings),
-                        mail_from=str(self.settings["smtp.from_address"]), company=self.company)
-            if self.demo:
-                desk.demo_ring_uri = demo_ring_uri(self.account.domain)
+                        mail_from=str(self.settings["smtp.from_address"]), company=self.company,
+                        demo_ring_uri=self.desk.demo_ring_uri)
             commitments = Commitments(store=store, pack=self.pack, clock=self.clock, agent=agent)
             with self._lock:
                 if self._closed:
@@ -317,9 +316,8 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
                "support_number": str(settings["company.support_number"])}
     stand_in = RecordsNotOpen()
     desk = Desk(store=stand_in, pack=pack, phone=phone, clock=clock, agent=agent,
-                sip_domain=account.domain, company=company)
-    if demo:
-        desk.demo_ring_uri = demo_ring_uri(account.domain)
+                sip_domain=account.domain, company=company,
+                demo_ring_uri=demo_ring_uri(account.domain) if demo else "")
     commitments = Commitments(store=stand_in, pack=pack, clock=clock, agent=agent)
     return AppGraph(settings=settings, pack=pack, store=stand_in, phone=phone, desk=desk,
                     commitments=commitments, clock=clock, account=account,

@@ -74,8 +74,12 @@ class CustomerCard:
 class Desk:
     def __init__(self, *, store: Store, pack: PolicyPack, phone: Phone, clock: Clock,
                  agent: Agent, sip_domain: str, mailer: Mailer | None = None,
-                 mail_from: str = "", company: dict[str, str] | None = None) -> None:
+                 mail_from: str = "", company: dict[str, str] | None = None,
+                 demo_ring_uri: str = "") -> None:
+        """`demo_ring_uri`: `callwise --demo` only, the demo line's reserved "ring me" address
+        (app.demo.line.RING_ME_USER); empty everywhere else, and then nothing offers `ring_me`."""
         self._store = store
+        self.demo_ring_uri = demo_ring_uri
         self._mailer = mailer
         self._mail_from = mail_from
         self._company = company or {}
@@ -338,10 +342,6 @@ class Desk:
         self._phone.send_dtmf(record_id, digits)
 
     # -- inbound calls: line one of the consult flow (OB-ALTNUMBER) ----------------------------
-
-    # `callwise --demo` only, set by app.bootstrap: the demo line's reserved "ring me" address
-    # (app.demo.line.RING_ME_USER). Empty everywhere else, and then nothing offers `ring_me`.
-    demo_ring_uri: str = ""
 
     def ring_me(self, ref: str) -> None:
         """Ask the demo line for a demo customer's call (a SIP MESSAGE); the INVITE then arrives

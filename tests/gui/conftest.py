@@ -194,8 +194,7 @@ def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
     company = {"company": "Callwise Demo Telecom", "support_number": "1-800-555-0100"}
     desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
                 sip_domain="pbx.test", mailer=mailer, mail_from="care@callwise.test",
-                company=company)
-    desk.demo_ring_uri = demo_ring_uri
+                company=company, demo_ring_uri=demo_ring_uri)
     settings = load_settings(None, tmp_path / "no-machine.toml")
     commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
     graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time
 from typing import Any
@@ -383,16 +384,26 @@ class DeskController(QObject):
         self._callers[event.ref] = (event.remote_uri, "")
         self.lines.ring(event.ref, number)
         self.lines_did_change.emit(self.lines)
+
+        def found(customer: Customer | None) -> None:
+            if customer is not None and event.ref in self._callers:
+                self._callers[event.ref] = (event.remote_uri, customer.id)
+                self.lines.name_caller(event.ref, customer.full_name)
+                self.lines_did_change.emit(self.lines)
+        self._caller_on_record(number, found)
+
+    def _caller_on_record(self, number: str, then: Callable[[Customer | None], None],
+                          on_error: Callable[[CallwiseError], None] | None = None) -> None:
+        """`then` gets the one customer on record with this number, else None (also for a number
+        too short to be anyone's: "anonymous", an extension)."""
         if len(re.sub(r"\D", "", number)) < 10:
+            then(None)
             return
 
         def found(customers: list[Customer]) -> None:
             match = [c for c in customers if any(same_number(n.number, number) for n in c.numbers)]
-            if len(match) == 1 and event.ref in self._callers:
-                self._callers[event.ref] = (event.remote_uri, match[0].id)
-                self.lines.name_caller(event.ref, match[0].full_name)
-                self.lines_did_change.emit(self.lines)
-        self._run(lambda: self._desk.search(number), found)
+            then(match[0] if len(match) == 1 else None)
+        self._run(lambda: self._desk.search(number), found, on_error)
 
     def _turn_away(self, event: IncomingCall, number: str) -> None:
         """One inbound call at a time (the flow has one line one): a second caller is declined
@@ -403,18 +414,11 @@ class DeskController(QObject):
         self._run(lambda: self._desk.decline_inbound(ref, busy=True))
         shown = show_number(number) or "an unknown number"
 
-        def say(who: str) -> None:
+        def say(customer: Customer | None) -> None:
+            who = f"{customer.full_name} · {shown}" if customer is not None else shown
             self.message_did_arrive.emit(f"Declined a call from {who}: you are already on a "
                                          "call (line one).")
-
-        if len(re.sub(r"\D", "", number)) < 10:
-            say(shown)
-            return
-
-        def found(customers: list[Customer]) -> None:
-            match = [c for c in customers if any(same_number(n.number, number) for n in c.numbers)]
-            say(f"{match[0].full_name} · {shown}" if len(match) == 1 else shown)
-        self._run(lambda: self._desk.search(number), found, lambda _e: say(shown))
+        self._caller_on_record(number, say, lambda _e: say(None))
 
     def _turned_away_ended(self, event: CallEnded) -> None:
         remote = self._turned_away.pop(event.ref, "")

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.bootstrap import AppGraph
@@ -165,6 +166,39 @@ class Harness:
         with self.qtbot.waitSignal(self.controller.verdict_did_change, timeout=5000) as blocker:
             self.controller.refresh_gate()
         return blocker.args[0]
+
+    def open_gate(self) -> None:
+        """The two one-click fixes a customer in their window needs (agent state, pre-call
+        notification), each clicked once it shows, until Dial is enabled."""
+        gate = self.window.gate
+        for rule in ("OB-STATE", "OB-NOTIFY"):
+            self.qtbot.waitUntil(
+                lambda r=rule: gate.findChild(QPushButton, f"fix-{r}") is not None, timeout=5000)
+            gate.findChild(QPushButton, f"fix-{rule}").click()
+            self.qtbot.waitUntil(
+                lambda r=rule: gate.findChild(QPushButton, f"fix-{r}") is None, timeout=5000)
+        self.qtbot.waitUntil(gate.dial.isEnabled, timeout=5000)
+
+    def dial_and_connect(self) -> str:
+        """Dial, and have the far end answer; the call's ref."""
+        c = self.controller
+        with self.qtbot.waitSignal(c.call_did_start, timeout=5000):
+            self.window.gate.dial.click()
+        ref = self.phone.dialled[-1][0]
+        with self.qtbot.waitSignal(c.call_did_change, timeout=5000,
+                                   check_params_cb=lambda r: r.connected_at is not None):
+            self.phone.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
+        return ref
+
+    def verify_read_notice_hang_up(self) -> None:
+        """The script's first two steps on a connected call, then the agent hangs up."""
+        c, w = self.controller, self.window
+        with self.qtbot.waitSignal(c.call_did_change, timeout=5000):
+            w.script.verify_button.click()
+        with self.qtbot.waitSignal(c.call_did_change, timeout=5000):
+            w.script.notice_button.click()
+        with self.qtbot.waitSignal(c.call_did_end, timeout=5000):
+            w.gate.hangup.click()
 
 
 class FakeMailer:

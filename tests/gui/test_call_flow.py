@@ -6,32 +6,20 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.demo.customers import demo_agent
 from app.domain.call import CallState
 from app.domain.clock import FixedClock
 from app.domain.enums import Team
-from app.ports.phone import CallPhase, CallProgressed
 from tests.gui.conftest import CHICAGO_10AM, Harness, make_harness
 
 
 def connect_call(h: Harness) -> str:
     h.pick("Ana Garc")
-    for rule in ("OB-STATE", "OB-NOTIFY"):
-        h.window.gate.findChild(QPushButton, f"fix-{rule}").click()
-        h.qtbot.waitUntil(
-            lambda r=rule: h.window.gate.findChild(QPushButton, f"fix-{r}") is None,
-            timeout=5000)
-    h.qtbot.waitUntil(h.window.gate.dial.isEnabled, timeout=5000)
-    with h.qtbot.waitSignal(h.controller.call_did_start, timeout=5000):
-        h.window.gate.dial.click()
-    ref, uri = h.phone.dialled[0]
-    assert uri == "sip:13125550141@pbx.test"
-    with h.qtbot.waitSignal(h.controller.call_did_change, timeout=5000,
-                            check_params_cb=lambda r: r.connected_at is not None):
-        h.phone.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
+    h.open_gate()
+    ref = h.dial_and_connect()
+    assert h.phone.dialled == [(ref, "sip:13125550141@pbx.test")]
     return ref
 
 
@@ -87,12 +75,7 @@ def test_memo_holds_the_record_open_until_complete(harness: Harness) -> None:
 def test_sensitive_text_blocks_saving_and_closing(harness: Harness) -> None:
     connect_call(harness)
     c, w = harness.controller, harness.window
-    with harness.qtbot.waitSignal(c.call_did_change, timeout=5000):
-        w.script.verify_button.click()
-    with harness.qtbot.waitSignal(c.call_did_change, timeout=5000):
-        w.script.notice_button.click()
-    with harness.qtbot.waitSignal(c.call_did_end, timeout=5000):
-        w.gate.hangup.click()
+    harness.verify_read_notice_hang_up()
     memo = w.memo
     memo.summary.setPlainText("Reset the network settings together.")
     memo.pay_none.setChecked(True)
@@ -121,12 +104,7 @@ def test_service_assurance_steps_must_be_said_before_the_record_closes(
         connect_call(h)
         script, c = h.window.script, h.controller
         assert script.steps_box.isVisible() and script.step_checks
-        with qtbot.waitSignal(c.call_did_change, timeout=5000):
-            script.verify_button.click()
-        with qtbot.waitSignal(c.call_did_change, timeout=5000):
-            script.notice_button.click()
-        with qtbot.waitSignal(c.call_did_end, timeout=5000):
-            h.window.gate.hangup.click()
+        h.verify_read_notice_hang_up()
         memo = h.window.memo
         memo.summary.setPlainText("Ticket update given; troubleshooting booked.")
         memo.response.setPlainText("Customer agreed to the Tuesday window.")

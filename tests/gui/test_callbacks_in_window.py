@@ -10,10 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from app.domain.clock import FixedClock
 from app.domain.enums import CallOrigin
-from app.ports.phone import CallPhase, CallProgressed
 from app.ports.store import Shift
 from tests.gui.conftest import CHICAGO_10AM, make_harness
-from tests.gui.test_dial_gate import fix_button
 from ui.theme import tone_of
 
 
@@ -51,23 +49,9 @@ def test_promise_is_scheduled_listed_called_and_kept(qtbot: QtBot, tmp_path: Pat
             w.callbacks.call_now.click()
         assert w.gate.origin.currentData() == CallOrigin.FOLLOW_UP
         qtbot.waitUntil(lambda: w.card.name.text() == "Ana García", timeout=5000)
-        for rule in ("OB-STATE", "OB-NOTIFY"):  # the gate still has to pass, as for any call
-            qtbot.waitUntil(lambda r=rule: fix_button(h, r) is not None, timeout=5000)
-            fix_button(h, rule).click()
-            qtbot.waitUntil(lambda r=rule: fix_button(h, r) is None, timeout=5000)
-        qtbot.waitUntil(w.gate.dial.isEnabled, timeout=5000)
-        with qtbot.waitSignal(c.call_did_start, timeout=5000):
-            w.gate.dial.click()
-        ref = h.phone.dialled[-1][0]
-        with qtbot.waitSignal(c.call_did_change, timeout=5000,
-                              check_params_cb=lambda r: r.connected_at is not None):
-            h.phone.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
-        with qtbot.waitSignal(c.call_did_change, timeout=5000):
-            w.script.verify_button.click()
-        with qtbot.waitSignal(c.call_did_change, timeout=5000):
-            w.script.notice_button.click()
-        with qtbot.waitSignal(c.call_did_end, timeout=5000):
-            w.gate.hangup.click()
+        h.open_gate()  # the gate still has to pass, as for any call
+        ref = h.dial_and_connect()
+        h.verify_read_notice_hang_up()
         w.memo.summary.setPlainText("Called back as promised; issue resolved.")
         w.memo.response.setPlainText("Customer thanked us.")
         w.memo.pay_none.setChecked(True)

@@ -138,12 +138,7 @@ def test_consult_flow_holds_dials_returns_ends_line_one_and_resumes_line_two(
     assert h.phone.holds[-1] == (two, False)
 
     w = h.window
-    with h.qtbot.waitSignal(c.call_did_change, timeout=5000):
-        w.script.verify_button.click()
-    with h.qtbot.waitSignal(c.call_did_change, timeout=5000):
-        w.script.notice_button.click()
-    with h.qtbot.waitSignal(c.call_did_end, timeout=5000):
-        w.gate.hangup.click()
+    h.verify_read_notice_hang_up()
     w.memo.summary.setPlainText("Customer's phone is broken; troubleshooting on the alternate.")
     w.memo.response.setPlainText("Customer will bring the device to a store.")
     w.memo.pay_none.setChecked(True)

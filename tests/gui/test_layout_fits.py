@@ -14,9 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.exceptions import TimeoutError as QtTimeout
 from pytestqt.qtbot import QtBot
 
-from app.ports.phone import CallPhase, CallProgressed
 from tests.gui.conftest import Harness
-from tests.gui.test_dial_gate import fix_button
 from ui.theme import clipped
 
 # 1366×768 less a 30 px title bar and a 40 px taskbar.
@@ -53,19 +51,10 @@ def test_every_screen_of_a_call_fits_at_1366x768(harness: Harness, qtbot: QtBot)
     fits(h, "dial gate blocked")
 
     h.pick("Ana Garc")
-    for rule in ("OB-STATE", "OB-NOTIFY"):
-        qtbot.waitUntil(lambda r=rule: fix_button(h, r) is not None, timeout=5000)
-        fix_button(h, rule).click()
-        qtbot.waitUntil(lambda r=rule: fix_button(h, r) is None, timeout=5000)
-    qtbot.waitUntil(w.gate.dial.isEnabled, timeout=5000)
+    h.open_gate()
     fits(h, "dial gate open")
 
-    with qtbot.waitSignal(c.call_did_start, timeout=5000):
-        w.gate.dial.click()
-    ref = h.phone.dialled[-1][0]
-    with qtbot.waitSignal(c.call_did_change, timeout=5000,
-                          check_params_cb=lambda r: r.connected_at is not None):
-        h.phone.emit(CallProgressed(ref, CallPhase.CONNECTED, 200))
+    h.dial_and_connect()
     with qtbot.waitSignal(c.call_did_change, timeout=5000):
         w.script.verify_button.click()
     fits(h, "on the call, verified")

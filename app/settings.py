@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -220,51 +219,13 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _toml_key(key: str) -> str:
-    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
-
-
-def _toml_string(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    raise SettingsError(f"Cannot write {value!r} to a settings file.")
-
-
 def _to_toml(flat: Mapping[str, Any]) -> str:
     """The schema's names are "table.key": one TOML table per first part, keys sorted."""
+    import tomli_w  # only when saving: the desktop's start never writes settings
+
     tables: dict[str, dict[str, Any]] = {}
-    for name, value in flat.items():
+    for name in sorted(flat):
         table, _, key = name.partition(".")
-        tables.setdefault(table, {})[key] = value
-    lines = ["# Callwise user settings (written by Callwise; see `callwise settings`).", ""]
-    for table in sorted(tables):
-        lines.append(f"[{_toml_key(table)}]")
-        for key in sorted(tables[table]):
-            lines.append(f"{_toml_key(key)} = {_toml_value(tables[table][key])}")
-        lines.append("")
-    return "\n".join(lines)
+        tables.setdefault(table, {})[key] = flat[name]
+    return ("# Callwise user settings (written by Callwise; see `callwise settings`).\n\n"
+            + tomli_w.dumps(tables))

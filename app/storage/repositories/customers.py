@@ -58,25 +58,30 @@ def _no_conversation() -> ColumnElement[bool]:
                 or_(CallRow.outcome.is_(None), none_of(CallRow.outcome, _SPOKE)))
 
 
-def _current_consent(rows: list[ConsentRow]) -> Consent | None:
-    if not rows:
-        return None
-    newest = max(rows, key=lambda r: (r.recorded_at, r.id))
-    if newest.revoked_at is not None:
+def _consent_in_effect(newest: Any) -> Consent | None:
+    """The newest consent recorded counts, unless it was revoked. `newest`: a ConsentRow or a
+    row of `_get_statement` (the same column names), None when none was ever recorded."""
+    if newest is None or newest.revoked_at is not None:
         return None
     return Consent(start=newest.window_start, end=newest.window_end,
                    recorded_by=newest.recorded_by, recorded_at=newest.recorded_at,
                    note=newest.note)
 
 
-def to_customer(row: CustomerRow) -> Customer:
+def _customer(row: Any, numbers: tuple[PhoneNumber, ...], consent: Consent | None) -> Customer:
+    """`row`: a CustomerRow or a row of `_get_statement` (the same column names)."""
     return Customer(
         id=row.id, first_name=row.first_name, last_name=row.last_name,
-        account_number=row.account_number,
-        numbers=tuple(PhoneNumber(n.number, n.label) for n in row.numbers),
+        account_number=row.account_number, numbers=numbers,
         line_of_business=row.line_of_business, service_zone=row.service_zone,
-        consent=_current_consent(row.consents), last_bill_amount=row.last_bill_amount,
-        device=row.device, last_care_call=row.last_care_call, extra=dict(row.extra or {}))
+        consent=consent, last_bill_amount=row.last_bill_amount, device=row.device,
+        last_care_call=row.last_care_call, extra=dict(row.extra or {}))
+
+
+def to_customer(row: CustomerRow) -> Customer:
+    newest = max(row.consents, key=lambda r: (r.recorded_at, r.id)) if row.consents else None
+    return _customer(row, tuple(PhoneNumber(n.number, n.label) for n in row.numbers),
+                     _consent_in_effect(newest))
 
 
 @cache
@@ -108,18 +113,9 @@ def _get_statement() -> Select[Any]:
 def _customer_from_rows(rows: Sequence[Row[Any]]) -> Customer:
     """What `to_customer` makes of the ORM rows, from `_get_statement`'s flat rows."""
     first = rows[0]
-    consent = None
-    if first.consent_id is not None and first.revoked_at is None:
-        consent = Consent(start=first.window_start, end=first.window_end,
-                          recorded_by=first.recorded_by, recorded_at=first.recorded_at,
-                          note=first.note)
-    return Customer(
-        id=first.id, first_name=first.first_name, last_name=first.last_name,
-        account_number=first.account_number,
-        numbers=tuple(PhoneNumber(r.number, r.label) for r in rows if r.number is not None),
-        line_of_business=first.line_of_business, service_zone=first.service_zone,
-        consent=consent, last_bill_amount=first.last_bill_amount, device=first.device,
-        last_care_call=first.last_care_call, extra=dict(first.extra or {}))
+    return _customer(first,
+                     tuple(PhoneNumber(r.number, r.label) for r in rows if r.number is not None),
+                     _consent_in_effect(first if first.consent_id is not None else None))
 
 
 def _check_e164(number: str) -> None:

@@ -240,7 +240,7 @@ def run(args: argparse.Namespace, *, settings: Settings | None = None,
                                   data_dir_override=args.data_dir, pack_path=args.pack,
                                   settings=settings, password=password)
     except CallwiseError as e:
-        print(f"callwise: {e.message}" + (f"\n  {e.action}" if e.action else ""), file=sys.stderr)
+        print("callwise: " + e.said("\n  "), file=sys.stderr)
         return 2
     try:
         # The phone registers while the window is built (about 40 ms, longer than the REGISTER

@@ -281,8 +281,7 @@ class MainWindow(QMainWindow):
 
     def show_records_failed(self, error: CallwiseError) -> None:
         """The controls stay disabled: nothing can be recorded, so nothing may be dialled."""
-        self.records.setText("Records could not be opened: " + error.message
-                             + (f" {error.action}" if error.action else ""))
+        self.records.setText("Records could not be opened: " + error.said())
         self.records.setWordWrap(True)
         tint(self.records, "error")
 
@@ -431,13 +430,11 @@ class MainWindow(QMainWindow):
     def _blocked(self, error: CallwiseError) -> None:
         """Said in the gate itself, not in a modal box: the agent keeps the keyboard."""
         title = "Dial blocked" if isinstance(error, DialBlocked) else "Cannot dial"
-        self.gate.show_refusal(f"{title}: {error.message}"
-                               + (f" {error.action}" if error.action else ""))
+        self.gate.show_refusal(f"{title}: {error.said()}")
         self.statusBar().showMessage(error.message, 15_000)
 
     def _error(self, error: CallwiseError) -> None:
-        text = error.message + (f" {error.action}" if error.action else "")
-        self.statusBar().showMessage(text, 15_000)
+        self.statusBar().showMessage(error.said(), 15_000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.controller.shutdown()

@@ -50,8 +50,7 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     except StoreError as exc:
-        print(f"error: {exc.message}" + (f"\n{exc.action}" if exc.action else ""),
-              file=sys.stderr)
+        print("error: " + exc.said("\n"), file=sys.stderr)
         return EXIT_CANNOT_CHECK
     if args.json:
         print(json.dumps({"ok": check.ok, "entries": check.entries, "head_seq": check.head_seq,

@@ -82,8 +82,7 @@ def _service(account: str) -> str:
 def _fail(error: CallwiseError) -> int:
     from app.keyring.secrets import KeyringUnavailable
 
-    print(f"callwise password: {error.message}" + (f"\n  {error.action}" if error.action else ""),
-          file=sys.stderr)
+    print("callwise password: " + error.said("\n  "), file=sys.stderr)
     return EXIT_NO_KEYRING if isinstance(error, KeyringUnavailable) else EXIT_REFUSED
 
 

@@ -14,6 +14,10 @@ class CallwiseError(Exception):
         self.message = message
         self.action = action
 
+    def said(self, between: str = " ") -> str:
+        """The sentence, then the action when there is one: how every screen and CLI shows it."""
+        return self.message + (between + self.action if self.action else "")
+
 
 class RecordIncomplete(CallwiseError):
     """A call record may not close yet; `missing` names what is still owed (rule ids or fields)."""

@@ -228,7 +228,7 @@ class AudioDevicesDialog(QDialog):
         assert isinstance(state, AudioState)
         if isinstance(saved, CallwiseError):
             self.status.setText("In use now, but not remembered for the next start: "
-                                + saved.message + (f" {saved.action}" if saved.action else ""))
+                                + saved.said())
             tint(self.status, "error")
             return
         if state.warnings:

@@ -494,7 +494,7 @@ class ScheduleCallbackDialog(QDialog):
     def show_refusal(self, error: CallwiseError) -> None:
         """The point-of-action re-check refused (time passed, the data changed meanwhile)."""
         self._busy = False
-        self.verdict.setText(f"✖ {error.message}" + (f" {error.action}" if error.action else ""))
+        self.verdict.setText(f"✖ {error.said()}")
         tint(self.verdict, "error")
         self.schedule_button.setEnabled(False)
         self._debounce.start()

@@ -186,7 +186,7 @@ class LinesPanel(QFrame):
         self.number.setFocus()
 
     def show_refusal(self, error: CallwiseError) -> None:
-        self.refusal.setText(error.message + (f" {error.action}" if error.action else ""))
+        self.refusal.setText(error.said())
         tint(self.refusal, "error", bold=True)
         self.refusal.setVisible(True)
         self.setVisible(True)

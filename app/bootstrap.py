@@ -26,7 +26,7 @@ import platformdirs
 
 from app.domain.errors import CallwiseError
 from app.ports.phone import DtmfMethod, SipAccountConfig, Transport
-from app.settings import Settings, load_settings
+from app.settings import Settings, audio_choice, load_settings
 
 if TYPE_CHECKING:
     from app.domain.agent import Agent
@@ -282,7 +282,6 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
     from app.policy.pack import load_pack
     from app.services.callbacks import Commitments
     from app.services.desk import Desk
-    from app.sip.audio import AudioChoice
     from app.sip.engine import SipPhone
 
     settings = settings or load_app_settings()
@@ -307,8 +306,7 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
         if demo_line is not None:
             demo_line.stop()
         raise
-    audio = AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
-                        str(settings["audio.ring"]))
+    audio = audio_choice(settings)
     # The demo line is on loopback; a company registrar is reached over the network.
     phone = SipPhone(audio=audio,
                      bind_host="127.0.0.1" if demo else str(settings["sip.bind_address"]))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.errors import CallwiseError
+from app.ports.phone import AudioChoice
 
 
 class Scope(StrEnum):
@@ -162,6 +163,17 @@ def load_settings(user_file: Path | None, machine_file: Path | None = None) -> S
                 values[name] = value
     values.update(_read(machine_file))
     return Settings(values, tuple(ignored))
+
+
+def audio_choice(settings: Settings) -> AudioChoice:
+    """The sound devices the agent chose, as remembered (`audio.*`)."""
+    return AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
+                       str(settings["audio.ring"]))
+
+
+def audio_values(choice: AudioChoice) -> dict[str, str]:
+    """What `save_user_settings` writes to remember `choice`: `audio_choice` reads it back."""
+    return {"audio.input": choice.input, "audio.output": choice.output, "audio.ring": choice.ring}
 
 
 def save_user_settings(path: Path, values: Mapping[str, Any]) -> None:

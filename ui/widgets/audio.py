@@ -37,19 +37,11 @@ from app.ports.phone import (
     Phone,
     PhoneEvent,
 )
-from app.settings import save_user_settings
+from app.settings import audio_values, save_user_settings
 from ui.tasks import TaskRunner
 from ui.theme import tint
 
 log = logging.getLogger(__name__)
-
-SHORTCUT = "Ctrl+Shift+O"
-
-
-def settings_values(choice: AudioChoice) -> dict[str, str]:
-    """The user settings a choice is remembered as."""
-    return {"audio.input": choice.input, "audio.output": choice.output, "audio.ring": choice.ring}
-
 
 def describe(state: AudioState) -> str:
     """The devices in use, in words."""
@@ -309,7 +301,7 @@ class AudioDevices(QObject):
                 "this desktop has no user settings file.",
                 action="Ask IT how Callwise is set up on this workstation."))
             return
-        values = settings_values(choice)
+        values = audio_values(choice)
 
         def write() -> AudioChoice:
             save_user_settings(path, values)

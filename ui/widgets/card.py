@@ -121,7 +121,7 @@ class CustomerCardView(QFrame):
         self.alternate_was_entered.emit(self.alternate.text())
 
     def show_alternate_refusal(self, error: CallwiseError) -> None:
-        self.alternate_problem.setText(error.message + (f" {error.action}" if error.action else ""))
+        self.alternate_problem.setText(error.said())
         tint(self.alternate_problem, "error", bold=True)
         self.alternate_problem.setVisible(True)
 
@@ -132,9 +132,12 @@ class CustomerCardView(QFrame):
         self.alternate.setText(show_number(number))
         self.number.blockSignals(True)
         if self.number.findData(number) < 0:
-            self.number.addItem(f"{number}  (alternate, given on the call)", number)
+            self._add_alternate(number)
         self.number.setCurrentIndex(self.number.findData(number))
         self.number.blockSignals(False)
+
+    def _add_alternate(self, number: str) -> None:
+        self.number.addItem(f"{number}  (alternate, given on the call)", number)
 
     def show_card(self, card: CustomerCard, number: str, cap: int | None = None,
                   alternate: str = "") -> None:
@@ -146,7 +149,7 @@ class CustomerCardView(QFrame):
         for n in c.numbers:
             self.number.addItem(f"{n.number}  ({n.label})", n.number)
         if alternate and alternate not in [n.number for n in c.numbers]:
-            self.number.addItem(f"{alternate}  (alternate, given on the call)", alternate)
+            self._add_alternate(alternate)
         if not alternate:
             self.alternate.clear()
         index = self.number.findData(number)

@@ -715,6 +715,20 @@ class DemoLine(asyncio.DatagramProtocol):
 
     # ------------------------------------------------------------------ our own requests
 
+    def _outgoing(self, method: str, uri: str, *, branch: str, from_: str, to: str, call_id: str,
+                  cseq: int, extra: tuple[str, ...] = (), body: bytes = b"") -> bytes:
+        """A request this line sends: the headers every request carries, `extra`, the body."""
+        lines = [f"{method} {uri} SIP/2.0",
+                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={branch};rport",
+                 "Max-Forwards: 70",
+                 f"From: {from_}",
+                 f"To: {to}",
+                 f"Call-ID: {call_id}",
+                 f"CSeq: {cseq} {method}",
+                 *extra,
+                 f"Content-Length: {len(body)}"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
     def _hang_up(self, dialog: Dialog) -> None:
         """Voicemail is over: send BYE along the dialog's route set, resend until answered."""
         if dialog.state != "answered":
@@ -722,16 +736,11 @@ class DemoLine(asyncio.DatagramProtocol):
         invite = dialog.invite
         dialog.cseq += 1
         target = uri_of(invite.header("contact") or "") or invite.uri
-        lines = [f"BYE {target} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{self._tag()};rport",
-                 *[f"Route: {route}" for route in invite.all("record-route")],
-                 "Max-Forwards: 70",
-                 f"From: {invite.header('to') or ''};tag={dialog.to_tag}",
-                 f"To: {invite.header('from') or ''}",
-                 f"Call-ID: {dialog.call_id}",
-                 f"CSeq: {dialog.cseq} BYE",
-                 "Content-Length: 0"]
-        data = ("\r\n".join(lines) + "\r\n\r\n").encode()
+        data = self._outgoing("BYE", target, branch=f"z9hG4bK{self._tag()}",
+                              from_=f"{invite.header('to') or ''};tag={dialog.to_tag}",
+                              to=invite.header("from") or "", call_id=dialog.call_id,
+                              cseq=dialog.cseq,
+                              extra=tuple(f"Route: {route}" for route in invite.all("record-route")))
         self.say(f"call {dialog.call_id[:8]}: voicemail over, hanging up")
         self._end(dialog)
         self._retransmit(dialog, data, dialog.source, lambda: dialog.call_id in self._bye_done)
@@ -800,20 +809,12 @@ class DemoLine(asyncio.DatagramProtocol):
                     state="calling", rtp=rtp, caller=caller, aor=aor, target=contact,
                     branch=f"z9hG4bK{self._tag()}", from_header=f"{name}<{me}>;tag={tag}",
                     to_header=f"<{aor}>")
-        body = self._sdp(ring, None)
-        lines = [f"INVITE {contact} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};rport",
-                 "Max-Forwards: 70",
-                 f"From: {ring.from_header}",
-                 f"To: {ring.to_header}",
-                 f"Call-ID: {call_id}",
-                 "CSeq: 1 INVITE",
-                 f"Contact: <{me}>",
-                 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE",
-                 "User-Agent: Callwise demo line",
-                 "Content-Type: application/sdp",
-                 f"Content-Length: {len(body)}"]
-        ring.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        ring.request = self._outgoing(
+            "INVITE", contact, branch=ring.branch, from_=ring.from_header, to=ring.to_header,
+            call_id=call_id, cseq=1,
+            extra=(f"Contact: <{me}>", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE",
+                   "User-Agent: Callwise demo line", "Content-Type: application/sdp"),
+            body=self._sdp(ring, None))
         ring.invite = parse(ring.request) or ring.invite
         self.dialogs[call_id] = ring
         who = f"{caller.number} ({caller.name})" if caller.name else caller.number
@@ -847,15 +848,8 @@ class DemoLine(asyncio.DatagramProtocol):
                     self._ring_hang_up(ring, "customer hung up")
             return
         # A final refusal (486, 603, 487 after our CANCEL...): ACK it on the INVITE's branch.
-        ack = "\r\n".join([f"ACK {ring.target} SIP/2.0",
-                            f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};rport",
-                            "Max-Forwards: 70",
-                            f"From: {ring.from_header}",
-                            f"To: {to}",
-                            f"Call-ID: {ring.call_id}",
-                            "CSeq: 1 ACK",
-                            "Content-Length: 0"]) + "\r\n\r\n"
-        self._send(ack.encode(), ring.source)
+        self._send(self._outgoing("ACK", ring.target, branch=ring.branch, from_=ring.from_header,
+                                  to=to, call_id=ring.call_id, cseq=1), ring.source)
         if ring.state != "ended":
             reason = response.first_line.split(" ", 2)[2] if response.first_line.count(" ") >= 2 \
                 else ""
@@ -863,15 +857,9 @@ class DemoLine(asyncio.DatagramProtocol):
             self._end(ring)
 
     def _in_dialog(self, ring: Ring, method: str, cseq: int) -> bytes:
-        lines = [f"{method} {ring.remote_target} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{self._tag()};rport",
-                 "Max-Forwards: 70",
-                 f"From: {ring.from_header}",
-                 f"To: {ring.to_header}",
-                 f"Call-ID: {ring.call_id}",
-                 f"CSeq: {cseq} {method}",
-                 "Content-Length: 0"]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        return self._outgoing(method, ring.remote_target, branch=f"z9hG4bK{self._tag()}",
+                              from_=ring.from_header, to=ring.to_header, call_id=ring.call_id,
+                              cseq=cseq)
 
     def _ring_timeout(self, ring: Ring) -> None:
         if ring.state in ("calling", "ringing"):
@@ -896,16 +884,9 @@ class DemoLine(asyncio.DatagramProtocol):
 
     def _send_cancel(self, ring: Ring) -> None:
         ring.cancelled = True
-        cancel = "\r\n".join([f"CANCEL {ring.target} SIP/2.0",
-                               f"Via: SIP/2.0/UDP {self.host}:{self.port};branch={ring.branch};"
-                               "rport",
-                               "Max-Forwards: 70",
-                               f"From: {ring.from_header}",
-                               f"To: <{ring.aor}>",
-                               f"Call-ID: {ring.call_id}",
-                               "CSeq: 1 CANCEL",
-                               "Content-Length: 0"]) + "\r\n\r\n"
-        self._retransmit(ring, cancel.encode(), ring.source,
+        cancel = self._outgoing("CANCEL", ring.target, branch=ring.branch, from_=ring.from_header,
+                                to=f"<{ring.aor}>", call_id=ring.call_id, cseq=1)
+        self._retransmit(ring, cancel, ring.source,
                          lambda: ring.cancel_done or ring.state == "ended")
 
     # ------------------------------------------------------------------ bookkeeping

@@ -40,14 +40,22 @@ def info_bodies(uas: Sipp) -> list[tuple[str, str]]:
     return found
 
 
-def test_digits_reach_the_pbx_as_sip_info(kamailio: Kamailio, make_phone: MakePhone,
-                                          sipp: StartSipp) -> None:
+def press_5_hash_on_a_pbx_expecting(first: str, kamailio: Kamailio, make_phone: MakePhone,
+                                    sipp: StartSipp) -> tuple[SipPhone, EventLog, Sipp]:
+    """A SIP-INFO phone in a call with a PBX (SIPp) that expects `first`, then "#"; the agent
+    types "5#"."""
     phone, log = make_phone(account_for(kamailio, dtmf_method=DtmfMethod.SIP_INFO))
     log.registered()
-    uas = sipp("uas_dtmf_info.xml", fill={"first": "5", "second": "#"})
+    uas = sipp("uas_dtmf_info.xml", fill={"first": first, "second": "#"})
     phone.dial("c1", uas.uri)
     log.phase("c1", CallPhase.CONNECTED)
     phone.send_dtmf("c1", "5#")
+    return phone, log, uas
+
+
+def test_digits_reach_the_pbx_as_sip_info(kamailio: Kamailio, make_phone: MakePhone,
+                                          sipp: StartSipp) -> None:
+    phone, log, uas = press_5_hash_on_a_pbx_expecting("5", kamailio, make_phone, sipp)
     # Both INFOs answered before the hang-up: SIPp's trace shows the second 200 went out.
     assert wait_until(lambda: len(info_bodies(uas)) == 2, 5.0), uas.report()
     phone.hangup("c1")
@@ -60,12 +68,7 @@ def test_digits_reach_the_pbx_as_sip_info(kamailio: Kamailio, make_phone: MakePh
 def test_the_scenario_refuses_a_wrong_digit(kamailio: Kamailio, make_phone: MakePhone,
                                             sipp: StartSipp) -> None:
     """The check above can fail: the PBX expects 9 and gets 5."""
-    phone, log = make_phone(account_for(kamailio, dtmf_method=DtmfMethod.SIP_INFO))
-    log.registered()
-    uas = sipp("uas_dtmf_info.xml", fill={"first": "9", "second": "#"})
-    phone.dial("c1", uas.uri)
-    log.phase("c1", CallPhase.CONNECTED)
-    phone.send_dtmf("c1", "5#")
+    phone, log, uas = press_5_hash_on_a_pbx_expecting("9", kamailio, make_phone, sipp)
     errors = uas.workdir / "errors.log"
     assert wait_until(lambda: errors.is_file() and "Failed regexp" in errors.read_text(), 5.0)
     assert "looking in 'Signal=5" in errors.read_text()

@@ -225,6 +225,20 @@ def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
     desktop.runner.submit(open_then_warm_up, opened, failed)
 
 
+def show_start_failure(error: CallwiseError, close_after_s: float | None = None) -> None:
+    """Says why the desktop did not start in a window as well as on the terminal: an agent who
+    starts Callwise from the menu has no terminal, and would otherwise see nothing happen.
+    `close_after_s`: scripted runs (`--quit-after`) close it by themselves."""
+    box = QMessageBox(QMessageBox.Icon.Critical, "Callwise cannot start", error.message,
+                      QMessageBox.StandardButton.Close)
+    box.setObjectName("startFailure")
+    if error.action:
+        box.setInformativeText(error.action)
+    if close_after_s is not None:
+        QTimer.singleShot(int(close_after_s * 1000), box, box.reject)
+    box.exec()
+
+
 def run(args: argparse.Namespace, *, settings: Settings | None = None,
         password: PasswordLookup | None = None) -> int:
     """`settings` and `password` (a lookup already under way) come from `ui.entry`, which
@@ -240,7 +254,9 @@ def run(args: argparse.Namespace, *, settings: Settings | None = None,
                                   data_dir_override=args.data_dir, pack_path=args.pack,
                                   settings=settings, password=password)
     except CallwiseError as e:
+        log.warning("the desktop did not start: %s", e.said())  # the file; the terminal below
         print("callwise: " + e.said("\n  "), file=sys.stderr)
+        show_start_failure(e, close_after_s=args.quit_after)
         return 2
     try:
         # The phone registers while the window is built (about 40 ms, longer than the REGISTER

@@ -29,7 +29,6 @@ import logging
 import queue
 import re
 import socket
-import ssl
 import threading
 import time
 import traceback
@@ -493,6 +492,17 @@ class SipPhone:
         """
         return self._audio_state
 
+    @property
+    def local_address(self) -> tuple[str, int] | None:
+        """(host, port) the UDP SIP transport is bound to, as this machine reaches it.
+
+        Lets a `local_port` of 0 (the kernel picks a free port) be read back instead of probing
+        for a free port that someone may take first. Set by the owner thread before it sends
+        REGISTER; None before that, after shutdown, and for TCP or TLS. A plain snapshot, like
+        `audio_state`: any thread may read it.
+        """
+        return self._wake_addr
+
     def audio_devices(self) -> Future[tuple[AudioDevice, ...]]:
         """The sound devices pjmedia sees now (re-scanned), answered by the owner thread.
 
@@ -705,8 +715,9 @@ class SipPhone:
         self._ep.libStart()
         self._null_requested = account.null_audio
         self._apply_audio(self._audio_choice)
-        self._trusted = self._trusted_sources(account)
+        # REGISTER first: incoming requests wait for the loop below, which needs `_trusted`.
         self._create_account(account, transport_id)
+        self._trusted = self._trusted_sources(account)
 
     def _create_transport(self, account: SipAccountConfig) -> int:
         tc = pj.TransportConfig()
@@ -719,7 +730,12 @@ class SipPhone:
             tls.method = pj.PJSIP_TLSV1_2_METHOD
             tls.proto = pj.PJ_SSL_SOCK_PROTO_TLS1_2
             tls.verifyServer = account.tls_verify_server
-            ca_file = account.tls_ca_file or ssl.get_default_verify_paths().cafile
+            if account.tls_ca_file:
+                ca_file = account.tls_ca_file
+            else:
+                import ssl  # here only: a UDP or TCP start need not load OpenSSL a second time
+
+                ca_file = ssl.get_default_verify_paths().cafile
             if ca_file:
                 tls.CaListFile = ca_file
             tls.msecTimeout = 5000
@@ -756,8 +772,11 @@ class SipPhone:
             trusted.add((host, port))
             if host == "*":
                 continue
+            # An ASCII name goes in as bytes: a str makes Python load its IDNA codec first,
+            # about 5 ms of the phone's start.
+            name = host.encode("ascii") if host.isascii() else host
             try:
-                for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_UDP):
+                for info in socket.getaddrinfo(name, None, proto=socket.IPPROTO_UDP):
                     trusted.add((str(info[4][0]), port))
             except OSError:
                 log.warning("could not resolve %s; calls from it are refused", host)

@@ -61,8 +61,14 @@ class DialGateView(QWidget):
         setup = QFormLayout()
         setup.addRow("&Origin", self.origin)
         setup.addRow("&Reason", self.reason)
-        setup.addRow("&Ticket", self.ticket)
-        setup.addRow("", self.directed)
+        # The checkbox beside the ticket rather than on a line of its own: at 1366×768 that
+        # line is the checklist's, where the last blocking rule's fix would otherwise scroll.
+        ticket_row = QHBoxLayout()
+        ticket_row.addWidget(self.ticket, 1)
+        ticket_row.addWidget(self.directed)
+        ticket_label = QLabel("&Ticket")
+        ticket_label.setBuddy(self.ticket)  # a form row holding a layout sets no buddy itself
+        setup.addRow(ticket_label, ticket_row)
 
         self.summary = QLabel("Pick a customer to see whether a call may be placed now.")
         self.summary.setObjectName("gateSummary")
@@ -72,6 +78,8 @@ class DialGateView(QWidget):
         self._rows_layout = QGridLayout(self._rows)
         self._rows_layout.setColumnStretch(1, 1)
         self._rows_layout.setVerticalSpacing(6)
+        margins = self._rows_layout.contentsMargins()  # no gap above the first (blocking) rule
+        self._rows_layout.setContentsMargins(margins.left(), 0, margins.right(), 0)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._rows)
@@ -97,9 +105,11 @@ class DialGateView(QWidget):
         self.keypad.setPlaceholderText("Keypad: type digits, Enter sends  (Ctrl+K)")
         self.keypad.setAccessibleName("Keypad: tones to send on the call")
         self.keypad.setEnabled(False)
+        self.keypad.setVisible(False)  # shown with the call record: between calls, room for rules
         self.keypad.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9*#]{0,32}")))
         self.call_status = QLabel("")
         self.call_status.setAccessibleName("Call status")
+        self.call_status.setVisible(False)  # its empty line is the checklist's between calls
         buttons = QHBoxLayout()
         buttons.addWidget(self.dial, 2)
         buttons.addWidget(self.hold, 1)
@@ -173,7 +183,10 @@ class DialGateView(QWidget):
                 widget.setParent(None)  # gone now, not at the next event-loop turn
                 widget.deleteLater()
         self._reasons.clear()
-        for row, rule in enumerate(verdict.rules):
+        # Blocking rules first, then the rest, each in pack order (a stable sort): the list
+        # scrolls at 1366×768, and what stops the call, with its fix, must be in view first.
+        ordered = sorted(verdict.rules, key=lambda r: not r.blocks)
+        for row, rule in enumerate(ordered):
             glyph, tone, spoken = _MARK[rule.outcome.value]
             mark = QLabel(glyph)
             mark.setObjectName(f"mark-{rule.id}")
@@ -184,8 +197,10 @@ class DialGateView(QWidget):
             mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
             mark.setAccessibleName(f"{rule.id} {spoken}")
             text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>{rule.reason}")
-            if rule.outcome.value == "block":
+            if rule.blocks:
                 self._reasons.append((text, f"<b>{rule.id}</b> · {rule.title}", rule.reason))
+            else:
+                tint(text, "muted")  # lighter than what blocks; the ✔ or – still says which
             text.setWordWrap(True)
             text.setToolTip(f"Policy: {rule.source}")
             text.setAccessibleName(f"{rule.id}: {rule.reason}")
@@ -195,7 +210,7 @@ class DialGateView(QWidget):
             cell_layout.setContentsMargins(0, 0, 0, 0)
             cell_layout.setSpacing(2)
             cell_layout.addWidget(text)
-            if rule.outcome.value == "block" and rule.action is not None:
+            if rule.blocks and rule.action is not None:
                 fix = QPushButton(f"→ {rule.action.label}")
                 fix.setObjectName(f"fix-{rule.id}")
                 fix.setAccessibleName(f"Fix {rule.id}: {rule.action.label}")
@@ -221,9 +236,11 @@ class DialGateView(QWidget):
         self._update_buttons()
 
     def _recolour(self, now: Tones) -> None:
-        """Blocked reasons are rich text (the rule name stays plain): re-written per theme."""
+        """Blocked reasons are rich text (the rule name stays plain): re-written per theme, and
+        plain while a record is open, when a coloured span would outshine the dimmed rows."""
         for label, head, reason in self._reasons:
-            label.setText(f"{head}<br><span style='color:{now.error}'>{reason}</span>")
+            shown = reason if self._in_call else f"<span style='color:{now.error}'>{reason}</span>"
+            label.setText(f"{head}<br>{shown}")
 
     def _send_tones(self) -> None:
         digits = self.keypad.text()
@@ -251,8 +268,12 @@ class DialGateView(QWidget):
 
     def set_in_call(self, in_call: bool, status: str = "") -> None:
         """While a record is open the checklist describes the next call, not this one: dim it."""
+        changed = in_call != self._in_call
         self._in_call = in_call
+        if changed:
+            self._recolour(tones())
         self.call_status.setText(status)
+        self.call_status.setVisible(bool(status))
         self._rows.setEnabled(not in_call)
         for w in (self.origin, self.reason, self.directed, self.ticket):
             w.setEnabled(not in_call)
@@ -267,3 +288,4 @@ class DialGateView(QWidget):
         self.hangup.setEnabled(self._in_call and self._live)
         self.hold.setEnabled(self._in_call and self._connected)
         self.keypad.setEnabled(self._in_call and self._connected)
+        self.keypad.setVisible(self._in_call)

@@ -29,7 +29,7 @@ from app.sip.engine import SipPhone
 from app.storage import open_store
 from tests.gui.conftest import CHICAGO_10AM
 from tests.peers.demo_line import running_demo_line
-from tests.peers.procs import LOOPBACK, PeerMissing, free_port
+from tests.peers.procs import LOOPBACK, PeerMissing
 from tests.peers.sipp import running_sipp
 from ui.application import open_desktop
 from ui.controller import DeskController
@@ -42,10 +42,10 @@ ALTERNATE = "(312) 555-0188"  # ends in 8: the demo line answers it
 def test_consult_call_with_real_sip_peers_is_recorded(qtbot: QtBot, tmp_path: Path) -> None:
     db_path = tmp_path / "consult.sqlite3"
     with running_demo_line(tmp_path, ring_s=0.3) as line:
-        sip_port = free_port()
         domain = f"{line.host}:{line.port}"
-        account = SipAccountConfig(registrar=line.uri, username="agent", domain=domain,
-                                   local_port=sip_port)
+        # local_port 0: the phone binds any free port, read back once it registered (a probed
+        # port could be taken by another process before the phone binds it).
+        account = SipAccountConfig(registrar=line.uri, username="agent", domain=domain)
         # SIPp calls the phone directly, so loopback is trusted; a long media timeout, because
         # SIPp sends no audio on line one and a silent line would be reported dropped.
         phone = SipPhone(trusted_hosts=(LOOPBACK,), media_timeout_s=120.0)
@@ -71,6 +71,8 @@ def test_consult_call_with_real_sip_peers_is_recorded(qtbot: QtBot, tmp_path: Pa
             with qtbot.waitSignal(c.registration_did_change, timeout=10_000,
                                   check_params_cb=lambda e: e.registered):
                 graph.start_phone()
+            assert phone.local_address is not None
+            sip_port = phone.local_address[1]
             try:
                 uac_cm = running_sipp("uac_inbound_consult.xml", tmp_path,
                                       remote=(LOOPBACK, sip_port), service="agent",

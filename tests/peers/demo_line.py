@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.peers.procs import LOOPBACK, PeerFailed, free_port, start, stop, tail, wait_until
+from tests.peers.procs import LOOPBACK, PeerFailed, start, stop, tail, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,22 +69,28 @@ def running_demo_line(
 ) -> Iterator[DemoLine]:
     with tempfile.TemporaryDirectory(prefix="demoline-", dir=workdir) as tmp:
         log_path = Path(tmp) / "line.out"
-        port = free_port(tcp=False)
+        # Port 0: the line binds a port nobody holds and prints it; no probe, no race.
         argv = [
-            sys.executable, "-m", "app.demo.line", "--port", str(port), "--host", LOOPBACK,
+            sys.executable, "-m", "app.demo.line", "--port", "0", "--host", LOOPBACK,
             "--ring-s", str(ring_s), "--no-answer-s", str(no_answer_s),
             "--voicemail-s", str(voicemail_s), "--drop-after-s", str(drop_after_s),
             "--ring-agent-s", str(ring_agent_s),
         ]  # fmt: skip
         proc = start(argv, log_path, env=_env())
-        line = DemoLine(LOOPBACK, port, log_path)
         try:
-            ready = f"demo line listening on {LOOPBACK}:{port}"
-            if not wait_until(lambda: proc.poll() is not None or ready in line.output(), 10.0):
+            ready = re.compile(rf"^demo line listening on {re.escape(LOOPBACK)}:(\d+)$", re.M)
+            found: list[int] = []
+
+            def listening() -> bool:
+                if match := ready.search(log_path.read_text(errors="replace")):
+                    found.append(int(match[1]))
+                return proc.poll() is not None or bool(found)
+
+            if not wait_until(listening, 10.0):
                 raise PeerFailed(f"demo line did not start:\n{tail(log_path)}")
             if proc.poll() is not None:
                 raise PeerFailed(f"demo line exited ({proc.returncode}):\n{tail(log_path)}")
-            yield line
+            yield DemoLine(LOOPBACK, found[0], log_path)
         finally:
             stop(proc)
 

@@ -12,6 +12,7 @@ Kamailio's own (a SIPp UAS) is relayed there; `sip:<user>@<domain>` is looked up
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,11 +22,16 @@ from pathlib import Path
 from tests.peers.procs import (
     LOOPBACK,
     PeerFailed,
+    PortTaken,
     free_port,
+    held_ports,
     need_binary,
+    on_fresh_ports,
+    port_clash,
     sip_options_ping,
     start,
     stop,
+    stopped_on_failure,
     tail,
     wait_until,
 )
@@ -67,24 +73,33 @@ def running_kamailio(
     binary = need_binary("kamailio", "kamailio")
     with tempfile.TemporaryDirectory(prefix="kamailio-", dir=workdir) as tmp:
         run = Path(tmp)
-        port = free_port()
         log_path = run / "kamailio.log"
-        argv = [
-            binary, "-f", str(CONFIG), "-DD", "-E", "-n", "1", "-N", "1",
-            "-m", "32", "-M", "4", "-Y", str(run), "-P", str(run / "kamailio.pid"),
-            "-l", f"udp:{LOOPBACK}:{port}", "-l", f"tcp:{LOOPBACK}:{port}",
-            "-A", f'AUTH_USER="{user}"', "-A", f'AUTH_PASSWORD="{password}"',
-            "-A", f'TEST_DOMAIN="{domain}"',
-        ]  # fmt: skip
-        proc = start(argv, log_path, forks=True)
+
+        def launch() -> tuple[subprocess.Popen[bytes], int]:
+            port = free_port()
+            argv = [
+                binary, "-f", str(CONFIG), "-DD", "-E", "-n", "1", "-N", "1",
+                "-m", "32", "-M", "4", "-Y", str(run), "-P", str(run / "kamailio.pid"),
+                "-l", f"udp:{LOOPBACK}:{port}", "-l", f"tcp:{LOOPBACK}:{port}",
+                "-A", f'AUTH_USER="{user}"', "-A", f'AUTH_PASSWORD="{password}"',
+                "-A", f'TEST_DOMAIN="{domain}"',
+            ]  # fmt: skip
+            with stopped_on_failure(start(argv, log_path, forks=True)) as proc:
+                # Ours must hold both sockets before the ping counts: a phone or Kamailio of
+                # another test run that took the port first would answer the OPTIONS too.
+                ready = wait_until(
+                    lambda: proc.poll() is not None
+                    or (port in held_ports(proc) and port in held_ports(proc, tcp=True)
+                        and (sip_options_ping(LOOPBACK, port) or "").startswith("SIP/2.0 200")),
+                    ready_timeout_s,
+                )
+                if proc.poll() is not None or not ready:
+                    failed = PortTaken if port_clash(log_path) else PeerFailed
+                    raise failed(f"kamailio did not start on {port}:\n{tail(log_path)}")
+            return proc, port
+
+        proc, port = on_fresh_ports(launch)
         try:
-            ready = wait_until(
-                lambda: proc.poll() is not None
-                or (sip_options_ping(LOOPBACK, port) or "").startswith("SIP/2.0 200"),
-                ready_timeout_s,
-            )
-            if proc.poll() is not None or not ready:
-                raise PeerFailed(f"kamailio did not start on {port}:\n{tail(log_path)}")
             yield Kamailio(LOOPBACK, port, user, password, domain, log_path)
         finally:
             stop(proc)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 LOOPBACK = "127.0.0.1"
+PORT_ATTEMPTS = 5  # starts of a peer on fresh ports before a port clash fails the test
+
+T = TypeVar("T")
 
 
 class PeerMissing(RuntimeError):
@@ -22,6 +28,10 @@ class PeerMissing(RuntimeError):
 
 class PeerFailed(RuntimeError):
     """A peer did not come up; the message carries the tail of its log."""
+
+
+class PortTaken(PeerFailed):
+    """The peer could not bind its port: another process took it after `free_port` probed it."""
 
 
 def need_binary(name: str, package: str) -> str:
@@ -35,7 +45,12 @@ def need_binary(name: str, package: str) -> str:
 
 
 def free_port(*, udp: bool = True, tcp: bool = True, pair: bool = False) -> int:
-    """A loopback port free right now for the requested protocols (and port+2 if `pair`)."""
+    """A loopback port free right now for the requested protocols (and port+2 if `pair`).
+
+    Only a probe: another process may bind it before whoever it is handed to does. Where we
+    bind ourselves, bind port 0 and read the port back instead; a peer that needs its port on
+    the command line is started with `on_fresh_ports` and checked with `held_ports`.
+    """
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             probe.bind((LOOPBACK, 0))
@@ -59,14 +74,63 @@ def _is_free(port: int, *, udp: bool, tcp: bool) -> bool:
     return True
 
 
-def udp_port_bound(port: int) -> bool:
-    """True when some process holds the UDP port (used to see that SIPp has started)."""
-    return not _is_free(port, udp=True, tcp=False)
+def held_ports(proc: subprocess.Popen[bytes], *, tcp: bool = False) -> set[int]:
+    """Loopback ports that `proc`'s process group has bound (UDP) or listens on (TCP).
+
+    Read from /proc, it tells the peer we started from another process that took the same
+    port first, which a probe bind cannot: a clash must not pass for a ready peer. `start`
+    gives every peer its own process group, so forked workers count too.
+    """
+    ports: dict[str, int] = {}  # socket inode -> port
+    for row in Path("/proc/net/tcp" if tcp else "/proc/net/udp").read_text().splitlines()[1:]:
+        fields = row.split()
+        host, port = fields[1].split(":")
+        if host in (_LOOPBACK_HEX, "00000000") and (not tcp or fields[3] == _TCP_LISTEN):
+            ports[fields[9]] = int(port, 16)
+    held: set[int] = set()
+    for pid in _group_members(proc.pid):
+        with contextlib.suppress(OSError):  # the process or the descriptor is already gone
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in ports:
+                        held.add(ports[link[8:-1]])
+    return held
 
 
-def tcp_port_bound(port: int) -> bool:
-    """True when some process listens on the TCP port (no connection made)."""
-    return not _is_free(port, udp=False, tcp=True)
+# /proc/net prints an IPv4 address as the 32-bit word in host byte order, in hex.
+_LOOPBACK_HEX = f"{int.from_bytes(socket.inet_aton(LOOPBACK), sys.byteorder):08X}"
+_TCP_LISTEN = "0A"
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(name)) == pgid:
+                    members.append(int(name))
+    return members
+
+
+def port_clash(log_path: Path) -> bool:
+    """True when the peer's log says a bind failed with EADDRINUSE (Kamailio, SIPp)."""
+    return os.strerror(errno.EADDRINUSE) in tail(log_path, 200)
+
+
+def on_fresh_ports(launch: Callable[[], T], *, attempts: int = PORT_ATTEMPTS) -> T:
+    """`launch()` again while it raises PortTaken; `launch` picks new ports with `free_port`.
+
+    A probed port can be taken before the peer binds it (a second test run beside this one);
+    that is no fault of the code under test, so start over on another port. Bounded: the last
+    attempt's PortTaken, with its log, fails the test.
+    """
+    for _ in range(attempts - 1):
+        try:
+            return launch()
+        except PortTaken:
+            continue
+    return launch()
 
 
 def start(
@@ -136,6 +200,16 @@ def stop(proc: subprocess.Popen[bytes], *, grace_s: float = 3.0) -> None:
         proc.wait(grace_s)
     if proc.stdin is not None:
         proc.stdin.close()
+
+
+@contextlib.contextmanager
+def stopped_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes]]:
+    """Stop `proc` if the block raises: a peer that did not come up is not left running."""
+    try:
+        yield proc
+    except BaseException:
+        stop(proc)
+        raise
 
 
 def tail(path: Path, lines: int = 40) -> str:

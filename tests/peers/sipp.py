@@ -23,12 +23,16 @@ from pathlib import Path
 from tests.peers.procs import (
     LOOPBACK,
     PeerFailed,
+    PortTaken,
     free_port,
+    held_ports,
     need_binary,
+    on_fresh_ports,
+    port_clash,
     start,
     stop,
+    stopped_on_failure,
     tail,
-    udp_port_bound,
     wait_until,
 )
 
@@ -98,33 +102,45 @@ def running_sipp(
                 text = text.replace("{{" + name + "}}", value)
             path = run / scenario
             path.write_text(text)
-        port = free_port(tcp=False)
-        media_port = free_port(tcp=False, pair=True)
-        argv = [
-            binary, "-sf", str(path), "-i", LOOPBACK, "-p", str(port),
-            "-mi", LOOPBACK, "-mp", str(media_port),
+        options = [
             "-m", str(calls), "-timeout", f"{int(timeout_s)}s", "-timeout_error",
             "-d", str(pause_ms), "-s", service, "-nostdin",
             "-trace_msg", "-message_file", str(run / "messages.log"),
             "-trace_err", "-error_file", str(run / "errors.log"),
         ]  # fmt: skip
         for key, value in (keys or {}).items():
-            argv += ["-key", key, value]
+            options += ["-key", key, value]
         if rtp_echo:
-            argv.append("-rtp_echo")
+            options.append("-rtp_echo")
         if rate is not None:
-            argv += ["-r", str(rate), "-rp", "1000"]
+            options += ["-r", str(rate), "-rp", "1000"]
         if limit is not None:
-            argv += ["-l", str(limit)]
+            options += ["-l", str(limit)]
         if remote is not None:
-            argv.append(f"{remote[0]}:{remote[1]}")
-        proc = start(argv, run / "sipp.out")
+            options.append(f"{remote[0]}:{remote[1]}")
+
+        def launch() -> tuple[subprocess.Popen[bytes], int]:
+            port = free_port(tcp=False)
+            media_port = free_port(tcp=False, pair=True)
+            argv = [binary, "-sf", str(path), "-i", LOOPBACK, "-p", str(port),
+                    "-mi", LOOPBACK, "-mp", str(media_port), *options]
+            for stale in ("messages.log", "errors.log"):  # from an attempt that lost its port
+                (run / stale).unlink(missing_ok=True)
+            with stopped_on_failure(start(argv, run / "sipp.out")) as proc:
+                # SIPp binds the SIP port and both media ports (audio, video) at start; it is
+                # up once they are its own, not merely taken by someone.
+                wanted = {port, media_port, media_port + 2}
+                if not wait_until(lambda: proc.poll() is not None
+                                  or wanted <= held_ports(proc), 5.0):
+                    raise PeerFailed(f"SIPp did not bind {port}:\n{tail(run / 'sipp.out')}")
+                if proc.poll() not in (None, 0):
+                    failed = PortTaken if port_clash(run / "sipp.out") else PeerFailed
+                    out = f"{tail(run / 'sipp.out')}\n--- errors\n{tail(run / 'errors.log')}"
+                    raise failed(f"SIPp exited at once ({proc.returncode}):\n{out}")
+            return proc, port
+
+        proc, port = on_fresh_ports(launch)
         try:
-            if not wait_until(lambda: proc.poll() is not None or udp_port_bound(port), 5.0):
-                raise PeerFailed(f"SIPp did not bind {port}:\n{tail(run / 'sipp.out')}")
-            if proc.poll() not in (None, 0):
-                out = tail(run / "sipp.out")
-                raise PeerFailed(f"SIPp exited at once ({proc.returncode}):\n{out}")
             yield Sipp(proc, port, service, run)
         finally:
             stop(proc)

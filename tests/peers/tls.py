@@ -20,12 +20,11 @@ from pathlib import Path
 from tests.peers.procs import (
     LOOPBACK,
     PeerFailed,
-    free_port,
+    held_ports,
     need_binary,
     start,
     stop,
     tail,
-    tcp_port_bound,
     wait_until,
 )
 
@@ -79,20 +78,29 @@ class TlsServer:
 @contextmanager
 def running_tls_server(server: KeyPair, workdir: Path | None = None, *,
                        options: Sequence[str] = ()) -> Iterator[TlsServer]:
-    """`openssl s_server` on a free loopback port; `options` e.g. ("-tls1",) to restrict it."""
+    """`openssl s_server` on a free loopback port; `options` e.g. ("-tls1",) to restrict it.
+
+    It binds port 0 and the port it got is read back from its socket (its "ACCEPT" line is
+    not printed with -brief): no other process can take the port in between.
+    """
     binary = need_binary("openssl", "openssl")
     with tempfile.TemporaryDirectory(prefix="s_server-", dir=workdir) as tmp:
-        port = free_port()
         log_path = Path(tmp) / "s_server.out"
-        argv = [binary, "s_server", "-accept", f"{LOOPBACK}:{port}", "-cert", str(server.cert),
+        argv = [binary, "s_server", "-accept", f"{LOOPBACK}:0", "-cert", str(server.cert),
                 "-key", str(server.key), "-ign_eof", *options]
         proc = start(argv, log_path, keep_stdin=True)
         try:
-            if not wait_until(lambda: proc.poll() is not None or tcp_port_bound(port), 5):
+            listening: set[int] = set()
+
+            def up() -> bool:
+                listening.update(held_ports(proc, tcp=True))
+                return proc.poll() is not None or bool(listening)
+
+            if not wait_until(up, 5):
                 raise PeerFailed(f"s_server did not start:\n{tail(log_path)}")
             if proc.poll() is not None:
                 raise PeerFailed(f"s_server exited ({proc.returncode}):\n{tail(log_path)}")
-            yield TlsServer(port, log_path)
+            yield TlsServer(min(listening), log_path)
         finally:
             stop(proc)
 

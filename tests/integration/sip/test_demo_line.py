@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from app.sip.engine import SipPhone
 from tests.integration.sip.conftest import line_account
 from tests.integration.sip.events import EventLog
 from tests.peers.demo_line import DemoLine
-from tests.peers.procs import LOOPBACK, free_port, sip_options_ping, wait_until
+from tests.peers.procs import LOOPBACK, sip_options_ping, wait_until
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(40)]
 
@@ -77,14 +78,17 @@ def test_junk_does_not_take_the_line_down(demo_line: DemoLine) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_command_line_prints_ready_and_exits_cleanly_on_signal(sig: signal.Signals) -> None:
-    port = free_port(tcp=False)
+    # Port 0: any free port, and the ready line names the one it got (no probe to race).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.demo.line", "--port", str(port), "--host", LOOPBACK],
+        [sys.executable, "-m", "app.demo.line", "--port", "0", "--host", LOOPBACK],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
         assert proc.stdout is not None
-        assert proc.stdout.readline().decode().strip() == f"demo line listening on {LOOPBACK}:{port}"
+        ready = proc.stdout.readline().decode().strip()
+        listening = re.fullmatch(rf"demo line listening on {re.escape(LOOPBACK)}:(\d+)", ready)
+        assert listening is not None, ready
+        port = int(listening[1])
         assert wait_until(lambda: sip_options_ping(LOOPBACK, port) is not None, 5)
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=5)

@@ -13,7 +13,7 @@ from app.sip.engine import SipPhone
 from tests.integration.sip.conftest import account_for
 from tests.integration.sip.events import EventLog
 from tests.peers.kamailio import Kamailio
-from tests.peers.procs import LOOPBACK, free_port, sip_options_ping
+from tests.peers.procs import LOOPBACK, sip_options_ping
 from tests.peers.sipp import Sipp
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(60)]
@@ -28,11 +28,15 @@ def alive(port: int) -> bool:
 
 def on_known_port(kamailio: Kamailio, make_phone: MakePhone,
                   **account: object) -> tuple[SipPhone, EventLog, int]:
-    """A registered phone whose SIP port the test knows, to talk to it without the proxy."""
-    port = free_port()
-    phone, log = make_phone(account_for(kamailio, local_port=port, **account))
+    """A registered phone whose SIP port the test knows, to talk to it without the proxy.
+
+    The phone binds any free port and the test reads it back: a probed port could be taken
+    by someone else before the phone binds it.
+    """
+    phone, log = make_phone(account_for(kamailio, **account))
     log.registered()
-    return phone, log, port
+    assert phone.local_address is not None
+    return phone, log, phone.local_address[1]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from app.ports.phone import IncomingCall, PhoneEvent, SipAccountConfig
 from app.sip.engine import SipPhone
-from tests.peers.procs import LOOPBACK, free_port, sip_options_ping
+from tests.peers.procs import LOOPBACK, sip_options_ping, wait_until
 
 
 class _TxLog(logging.Handler):
@@ -43,7 +43,6 @@ class _TxLog(logging.Handler):
 
 
 def replay(path: Path, registrar_hole: int) -> dict[str, object]:
-    port = free_port()
     # DNS only on loopback (nothing listens on 127.0.0.1:53): no query leaves the machine.
     # Every source trusted: the INVITEs must get past the stranger check into the call path.
     phone = SipPhone(nameservers=[LOOPBACK], answer_timeout_s=30, pj_log_level=4,
@@ -55,15 +54,16 @@ def replay(path: Path, registrar_hole: int) -> dict[str, object]:
             incoming.append(event.remote_uri)
 
     phone.subscribe(on_event)
+    # Any free port, read back once bound: a probed one could be taken before the phone binds.
     phone.start(SipAccountConfig(registrar=f"sip:{LOOPBACK}:{registrar_hole}", username="agent",
-                                 domain="callwise.test", local_port=port, retry_min_s=60))
+                                 domain="callwise.test", retry_min_s=60))
     tx = _TxLog()
     pjsip_log = logging.getLogger("app.sip.pjsip")
     try:
-        deadline = time.monotonic() + 5
-        while sip_options_ping(LOOPBACK, port, timeout_s=0.1) is None:  # ready
-            if time.monotonic() > deadline:
-                raise RuntimeError("phone never answered OPTIONS before the replay")
+        if not wait_until(lambda: _answers(phone.local_address), 5):
+            raise RuntimeError("phone never answered OPTIONS before the replay")
+        assert phone.local_address is not None
+        port = phone.local_address[1]
         time.sleep(0.05)
         pjsip_log.addHandler(tx)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -77,6 +77,11 @@ def replay(path: Path, registrar_hole: int) -> dict[str, object]:
     finally:
         pjsip_log.removeHandler(tx)
         phone.shutdown(3.0)
+
+
+def _answers(address: tuple[str, int] | None) -> bool:
+    """The phone has bound its port and answers OPTIONS there: ready for the replay."""
+    return address is not None and sip_options_ping(*address, timeout_s=0.1) is not None
 
 
 def markdown(results: list[dict[str, object]]) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 from tests.peers.procs import LOOPBACK, PeerFailed, start, stop, tail, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the line prints once it listens; with `--port 0` it names the port it got.
+READY_LINE = re.compile(rf"^demo line listening on {re.escape(LOOPBACK)}:(\d+)$", re.M)
 
 
 @dataclass
@@ -78,11 +80,10 @@ def running_demo_line(
         ]  # fmt: skip
         proc = start(argv, log_path, env=_env())
         try:
-            ready = re.compile(rf"^demo line listening on {re.escape(LOOPBACK)}:(\d+)$", re.M)
             found: list[int] = []
 
             def listening() -> bool:
-                if match := ready.search(log_path.read_text(errors="replace")):
+                if match := READY_LINE.search(log_path.read_text(errors="replace")):
                     found.append(int(match[1]))
                 return proc.poll() is not None or bool(found)
 

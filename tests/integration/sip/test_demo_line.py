@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import socket
 import subprocess
@@ -17,7 +16,7 @@ from app.ports.phone import CallPhase, MessageResult, RegistrationChanged
 from app.sip.engine import SipPhone
 from tests.integration.sip.conftest import line_account
 from tests.integration.sip.events import EventLog
-from tests.peers.demo_line import DemoLine
+from tests.peers.demo_line import READY_LINE, DemoLine
 from tests.peers.procs import LOOPBACK, sip_options_ping, wait_until
 
 pytestmark = [pytest.mark.peers, pytest.mark.timeout(40)]
@@ -86,7 +85,7 @@ def test_command_line_prints_ready_and_exits_cleanly_on_signal(sig: signal.Signa
     try:
         assert proc.stdout is not None
         ready = proc.stdout.readline().decode().strip()
-        listening = re.fullmatch(rf"demo line listening on {re.escape(LOOPBACK)}:(\d+)", ready)
+        listening = READY_LINE.fullmatch(ready)
         assert listening is not None, ready
         port = int(listening[1])
         assert wait_until(lambda: sip_options_ping(LOOPBACK, port) is not None, 5)

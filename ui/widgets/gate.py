@@ -196,9 +196,10 @@ class DialGateView(QWidget):
             tint(mark, tone, bold=True)
             mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
             mark.setAccessibleName(f"{rule.id} {spoken}")
-            text = QLabel(f"<b>{rule.id}</b> · {rule.title}<br>{rule.reason}")
+            head = f"<b>{rule.id}</b> · {rule.title}"
+            text = QLabel(f"{head}<br>{rule.reason}")
             if rule.blocks:
-                self._reasons.append((text, f"<b>{rule.id}</b> · {rule.title}", rule.reason))
+                self._reasons.append((text, head, rule.reason))
             else:
                 tint(text, "muted")  # lighter than what blocks; the ✔ or – still says which
             text.setWordWrap(True)

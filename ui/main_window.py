@@ -55,8 +55,6 @@ class MainWindow(QMainWindow):
         self.active_dialog: QDialog | None = None
         c = controller
         self.setWindowTitle("Callwise — agent desktop")
-        self.setStyleSheet("QLabel#customerName { font-size: 13pt; font-weight: bold; }"
-                           "QPushButton#dialButton { font-weight: bold; padding: 6px; }")
         self.resize(1366, 768)
 
         # Top bar: who I am, my state, my phone line, the policy in force.

@@ -168,6 +168,17 @@ def lines_high(box: QPlainTextEdit, lines: float) -> int:
                 + margins.top() + margins.bottom())
 
 
+def emphasise(widget: QWidget, point_size: float | None = None) -> None:
+    """Bold (and optionally larger) text set on the widget's font, not by a style sheet: a sheet
+    on the window would send every child through Qt's style-sheet style (slower to build, and it
+    stops palette changes reaching the children)."""
+    font = widget.font()
+    font.setBold(True)
+    if point_size is not None:
+        font.setPointSizeF(point_size)
+    widget.setFont(font)
+
+
 def chars_wide(widget: QWidget, chars: int) -> int:
     """A width for so many average characters of the widget's font, for the same reason."""
     return widget.fontMetrics().averageCharWidth() * chars
@@ -201,9 +212,9 @@ def tone_of(label: QWidget) -> str:
 def retint_all() -> None:
     """Re-colour tinted labels and re-polish every style sheet.
 
-    Qt does not pass a new application palette down through a widget that has a style sheet
-    (here the main window's): its children keep the old palette — light lists in a dark
-    window — until the sheet is set again.
+    Qt does not pass a new application palette down through a widget that has a style sheet:
+    its children keep the old palette — light lists in a dark window — until the sheet is set
+    again. Callwise's own sheets are the tinted labels'; anything else with one is re-polished.
     """
     for widget in QApplication.allWidgets():
         tone = widget.property(_TONE)

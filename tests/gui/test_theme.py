@@ -117,13 +117,21 @@ def test_switching_to_dark_recolours_the_window_readably(
             assert contrast(colour, window_bg) >= AA_CONTRAST, what
         assert tones.error in reason.text()
         app_palette = qapp.palette()
-        for what, widget in {"search results": w.search.results, "my callbacks": w.callbacks.mine,
-                             "gate checklist": reason, "callbacks summary": w.callbacks.summary
-                             }.items():  # plain widgets follow the theme too, under a style sheet
-            for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Window,
-                         QPalette.ColorRole.Text):
-                assert widget.palette().color(role) == app_palette.color(role), (
-                    f"{what} keeps the old {role.name} in the {tones.name} theme")
+        plain = {"search results": w.search.results, "my callbacks": w.callbacks.mine,
+                 "gate checklist": reason, "callbacks summary": w.callbacks.summary}
+        roles = (QPalette.ColorRole.Base, QPalette.ColorRole.Window, QPalette.ColorRole.Text)
+
+        def stale() -> list[str]:
+            return [f"{what} keeps the old {role.name} in the {tones.name} theme"
+                    for what, widget in plain.items() for role in roles
+                    if widget.palette().color(role) != app_palette.color(role)]
+
+        # Plain widgets follow the theme too (Qt posts them the palette change): within the
+        # event loop's next turns, not only once the process restarts.
+        def followed() -> None:
+            assert not stale(), stale()
+
+        qtbot.waitUntil(followed, timeout=5000)  # the last AssertionError names the widget
         row_colour = row.foreground(0).color()
         assert row_colour.name() == tones.error
         for name, bg in backgrounds(qapp.palette()).items():

@@ -31,7 +31,7 @@ from app.policy.numbers import zones_for
 from app.ports.store import Callback
 from app.services.desk import CustomerCard
 from app.services.lines import show_number
-from ui.theme import tint
+from ui.theme import emphasise, tint
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -62,6 +62,7 @@ class CustomerCardView(QFrame):
         self._callback_zone = "UTC"
         self.name = QLabel("Pick a customer on the left.")
         self.name.setObjectName("customerName")
+        emphasise(self.name, point_size=13)
         self.name.setAccessibleName("Customer name")
         self.account = QLabel("")
         self.number = QComboBox()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from app.domain.enums import CallOrigin, CallReason
 from app.policy.engine import RuleVerdict, Verdict
 from app.services.desk import CallContext
-from ui.theme import Tone, Tones, follow, tint, tones
+from ui.theme import Tone, Tones, emphasise, follow, tint, tones
 
 _MARK: dict[str, tuple[str, Tone, str]] = {
     "pass": ("✔", "ok", "passes"), "block": ("✖", "error", "blocks the call"),
@@ -88,6 +88,8 @@ class DialGateView(QWidget):
 
         self.dial = QPushButton("Dial  (Ctrl+D)")
         self.dial.setObjectName("dialButton")
+        emphasise(self.dial)
+        self.dial.setMinimumHeight(self.dial.sizeHint().height() + 6)  # the action that matters
         self.dial.setAccessibleName("Dial")
         self.dial.setShortcut(QKeySequence("Ctrl+D"))
         self.dial.setEnabled(False)

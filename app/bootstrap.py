@@ -6,7 +6,8 @@ a fixed order: phone first (hang up, unregister, destroy), then the demo line, t
 
 Module-level imports are kept light (settings, errors, the phone port): `ui.entry` imports this
 module before Qt to start the SIP password lookup (`start_password_lookup`) as early as it can;
-the policy, services and adapters are imported where the graph is built.
+the phone adapter is imported by `prepare`, and the policy, services and store only when the
+records open (`AppGraph.open_records`), on the desk worker after the window's first frame.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from app.domain.errors import CallwiseError
+from app.domain.errors import CallwiseError, RecordsNotOpen
 from app.ports.phone import DtmfMethod, SipAccountConfig, Transport
 from app.settings import Settings, audio_choice, load_settings
 
@@ -115,30 +116,12 @@ class DemoLine:
             proc.stdout.close()
 
 
-class RecordsNotOpen:
-    """The store the desk starts with while the real one opens on the worker (`open_records`).
-
-    Desk work runs on that same worker, queued behind the opening, so this is never asked in
-    practice; if it were, the agent reads why rather than a crash."""
-
-    def unit_of_work(self, read_only: bool = False) -> Any:
-        from app.ports.store import StoreUnavailable
-
-        raise StoreUnavailable("The call records are not open.",
-                               action="Wait for them to open; the status bar says why if they "
-                                      "could not.")
-
-    def describe(self) -> str:
-        return "not open yet"
-
-    def close(self) -> None:
-        pass
-
-
 @dataclass
 class Records:
-    """What the record store brings; made on the desk worker by `AppGraph.open_records`."""
+    """What opening the records brings: the policy pack, the record store, and the desk and
+    callbacks services built on both; made on the desk worker by `AppGraph.open_records`."""
 
+    pack: PolicyPack
     store: Store
     desk: Desk
     commitments: Commitments
@@ -148,24 +131,25 @@ class Records:
 class AppGraph:
     """Built on the GUI thread by `prepare` (or `build`); `open_records` runs on the desk worker.
 
-    Until the records are open, `store`, `desk` and `commitments` are stand-ins: the desk knows
-    the agent from the settings and its store refuses work. `open_records` replaces them (under
-    `_lock`, so `close` on the GUI thread always closes the store that is really open).
+    `prepare` makes what the window and the phone need; the policy pack, the store and the
+    services on them (`records`) come from `open_records`, set under `_lock` so that `close` on
+    the GUI thread always closes the store that is really open. Until then `pack`, `store`,
+    `desk` and `commitments` refuse with the sentence the agent reads.
     """
 
     settings: Settings
-    pack: PolicyPack
-    store: Store
     phone: Phone
-    desk: Desk
-    commitments: Commitments
     clock: Clock
     account: SipAccountConfig
+    agent: Agent  # from the settings; the stored agent wins once the records are open
+    records: Records | None = None
+    pack_path: Path | None = None  # None: the pack shipped with Callwise
     demo_line: DemoLine | None = None
     company: dict[str, str] = field(default_factory=dict)
     records_url: str = ""
     data_dir: Path | None = None
     demo: bool = False
+    demo_ring_uri: str = ""  # `callwise --demo` only: see `Desk.ring_me`
     user_settings_file: Path | None = None  # where the agent's own choices (audio) are saved
     _closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -175,16 +159,46 @@ class AppGraph:
 
     @property
     def records_open(self) -> bool:
-        return not isinstance(self.store, RecordsNotOpen)
+        return self.records is not None
+
+    def _opened(self) -> Records:
+        if self.records is None:
+            raise RecordsNotOpen()
+        return self.records
+
+    @property
+    def pack(self) -> PolicyPack:
+        return self._opened().pack
+
+    @property
+    def store(self) -> Store:
+        return self._opened().store
+
+    @property
+    def desk(self) -> Desk:
+        return self._opened().desk
+
+    @property
+    def commitments(self) -> Commitments:
+        return self._opened().commitments
 
     def open_records(self) -> Records:
-        """Opens (and if due, migrates) the record store, then the desk and callbacks on it.
+        """Loads the policy pack, opens (and if due, migrates) the record store, then builds the
+        desk and callbacks on them.
 
-        Runs on the desk worker, after the window is shown and the phone is registering. Any
-        failure comes out as a CallwiseError whose sentence says what went wrong."""
+        Runs on the desk worker, after the window is shown and the phone is registering: the
+        policy modules, the pack, SQLAlchemy and a migration check are about 250 ms the first
+        frame need not wait for. A pack that cannot be used stops here, before the store is
+        touched. Any failure comes out as a CallwiseError whose sentence says what went wrong."""
+        from app.policy.pack import PackError, load_pack
         from app.services.callbacks import Commitments
         from app.services.desk import Desk
 
+        try:
+            pack = load_pack(self.pack_path)
+        except PackError as exc:  # its message is "FILE:LINE: problem", for IT
+            raise CallwiseError(f"The policy pack could not be loaded: {exc.message}",
+                                action=exc.action) from exc
         try:
             from app.storage import open_desktop_store
 
@@ -201,7 +215,7 @@ class AppGraph:
                 action="Run `callwise doctor` to check the database, then start Callwise again."
             ) from exc
         try:
-            agent = self.desk.agent
+            agent = self.agent
             if self.demo:
                 from app.demo.customers import seed_demo
 
@@ -215,21 +229,22 @@ class AppGraph:
                     agent = stored
             if self.demo:
                 _demo_shift(store, agent.id, self.clock)
-            desk = Desk(store=store, pack=self.pack, phone=self.phone, clock=self.clock,
+            desk = Desk(store=store, pack=pack, phone=self.phone, clock=self.clock,
                         agent=agent, sip_domain=self.account.domain,
                         mailer=_mailer(self.settings),
                         mail_from=str(self.settings["smtp.from_address"]), company=self.company,
-                        demo_ring_uri=self.desk.demo_ring_uri)
-            commitments = Commitments(store=store, pack=self.pack, clock=self.clock, agent=agent)
+                        demo_ring_uri=self.demo_ring_uri)
+            commitments = Commitments(store=store, pack=pack, clock=self.clock, agent=agent)
+            records = Records(pack, store, desk, commitments)
             with self._lock:
                 if self._closed:
                     raise CallwiseError("Callwise is closing.")
-                self.store, self.desk, self.commitments = store, desk, commitments
+                self.records = records
         except BaseException:
             store.close()
             raise
         log.info("call records open for %s", agent.id)
-        return Records(store, desk, commitments)
+        return records
 
     def close(self) -> None:
         with self._lock:
@@ -241,7 +256,8 @@ class AppGraph:
         finally:
             if self.demo_line is not None:
                 self.demo_line.stop()
-            self.store.close()
+            if self.records is not None:
+                self.records.store.close()
 
 
 def _demo_shift(store: Store, agent_id: str, clock: Clock) -> None:
@@ -274,21 +290,17 @@ def _agent(settings: Settings, demo: bool) -> Agent:
 def prepare(*, demo: bool, database: str | None = None, data_dir_override: str | None = None,
             pack_path: str | None = None, settings: Settings | None = None,
             clock: Clock | None = None, password: PasswordLookup | None = None) -> AppGraph:
-    """The graph without its record store: what the window and the phone need, so they come
-    up first; `AppGraph.open_records` brings the store in on the desk worker.
+    """The graph without its records: what the window and the phone need, so they come up
+    first; `AppGraph.open_records` brings the policy pack and the store in on the desk worker.
 
     `password`: the lookup `start_password_lookup` started for these settings, if any."""
     from app.domain.clock import SystemClock
-    from app.policy.pack import load_pack
-    from app.services.callbacks import Commitments
-    from app.services.desk import Desk
     from app.sip.engine import SipPhone
 
     settings = settings or load_app_settings()
     for name in settings.ignored:
         log.warning("ignoring the user value of %s: IT has locked it machine-wide", name)
-    pack = load_pack(Path(pack_path) if pack_path else
-                     (Path(settings["policy.pack"]) if settings["policy.pack"] else None))
+    pack_setting = pack_path or str(settings["policy.pack"])
     clock = clock or SystemClock()
     url = database_url_for(settings, database, data_dir_override, demo)
     agent = _agent(settings, demo)
@@ -312,15 +324,11 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
                      bind_host="127.0.0.1" if demo else str(settings["sip.bind_address"]))
     company = {"company": str(settings["company.name"]),
                "support_number": str(settings["company.support_number"])}
-    stand_in = RecordsNotOpen()
-    desk = Desk(store=stand_in, pack=pack, phone=phone, clock=clock, agent=agent,
-                sip_domain=account.domain, company=company,
-                demo_ring_uri=demo_ring_uri(account.domain) if demo else "")
-    commitments = Commitments(store=stand_in, pack=pack, clock=clock, agent=agent)
-    return AppGraph(settings=settings, pack=pack, store=stand_in, phone=phone, desk=desk,
-                    commitments=commitments, clock=clock, account=account,
+    return AppGraph(settings=settings, phone=phone, clock=clock, account=account, agent=agent,
+                    pack_path=Path(pack_setting) if pack_setting else None,
                     demo_line=demo_line, company=company, records_url=url,
                     data_dir=data_dir(data_dir_override), demo=demo,
+                    demo_ring_uri=demo_ring_uri(account.domain) if demo else "",
                     user_settings_file=user_config_file())
 
 

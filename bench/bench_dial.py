@@ -121,10 +121,11 @@ def run_desk(uas: Sipp, workdir: Path, calls: int, gap_s: float,
              breakdown: Breakdown | None = None) -> tuple[list[float], list[float]]:
     """(wall-clock time before each place_call, place_call's own duration in ms)."""
     from app.demo.customers import demo_agent, seed_demo
+    from app.domain.call import CallContext
     from app.domain.clock import FixedClock
     from app.policy.pack import load_pack
     from app.ports.store import Notification
-    from app.services.desk import CallContext, Desk
+    from app.services.desk import Desk
     from app.sip.engine import SipPhone
     from app.storage import open_store
 

@@ -27,9 +27,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import bootstrap
 from app.domain.enums import Team
 from app.domain.errors import CallwiseError
-from app.policy.numbers import warm_up as warm_up_numbers
-from app.policy.obligations import proof_facts, recording_notice, reminders, script_steps
-from app.policy.pack import PolicyPack, VerifyParams
 from ui.controller import DeskController
 from ui.main_window import MainWindow
 from ui.phone_bridge import PhoneBridge
@@ -39,6 +36,7 @@ from ui.widgets.script import ScriptTexts
 
 if TYPE_CHECKING:
     from app.keyring.lookup import PasswordLookup
+    from app.policy.pack import PolicyPack
     from app.settings import Settings
 
 log = logging.getLogger("callwise")
@@ -100,6 +98,9 @@ def load_templates(company: str) -> dict[str, str]:
 
 def script_texts(pack: PolicyPack, team: Team, company: dict[str, str]) -> ScriptTexts:
     """The on-call script, entirely from the pack: a changed rule needs no code change."""
+    from app.policy.obligations import proof_facts, recording_notice, reminders, script_steps
+    from app.policy.pack import VerifyParams
+
     verify = pack.params("OB-VERIFY", VerifyParams)
     notice = recording_notice(pack)
     facts = proof_facts(pack)
@@ -130,20 +131,34 @@ class Desktop:
 
 
 def open_desktop(graph: bootstrap.AppGraph, bridge: PhoneBridge | None = None) -> Desktop:
-    """`bridge`: one made before the phone started (see `run`), else one is made here."""
+    """`bridge`: one made before the phone started (see `run`), else one is made here. When the
+    graph's records are already open (`bootstrap.build`), the desktop gets them at once;
+    otherwise `open_records` brings them."""
     runner = TaskRunner()
-    controller = DeskController(graph.desk, runner,
-                                load_templates(graph.company.get("company", "")),
-                                commitments=graph.commitments, store=graph.store)
+    controller = DeskController(runner, load_templates(graph.company.get("company", "")),
+                                clock=graph.clock, demo_ring=bool(graph.demo_ring_uri))
     bridge = bridge or PhoneBridge(graph.phone)
     bridge.event_did_arrive.connect(controller.on_phone_event)
-    texts = script_texts(graph.pack, graph.desk.agent.team, graph.company)
-    window = MainWindow(controller, texts, f"Policy pack {graph.pack.version}")
+    window = MainWindow(controller)
     audio = AudioDevices(graph.phone, runner, graph.user_settings_file, window)
     bridge.event_did_arrive.connect(audio.on_phone_event)
     window.audio_action.triggered.connect(lambda: audio.open_dialog(window))
     audio.warnings_did_arrive.connect(lambda text: window.statusBar().showMessage(text, 20_000))
-    return Desktop(window, controller, runner, bridge, audio)
+    desktop = Desktop(window, controller, runner, bridge, audio)
+    if graph.records is not None:
+        use_records(desktop, graph.records, records_script(graph, graph.records))
+    return desktop
+
+
+def records_script(graph: bootstrap.AppGraph, records: bootstrap.Records) -> ScriptTexts:
+    return script_texts(records.pack, records.desk.agent.team, graph.company)
+
+
+def use_records(desktop: Desktop, records: bootstrap.Records, texts: ScriptTexts) -> None:
+    """Hands the opened records (the policy pack, the store and the services on them) to the
+    controller and the window. The controller's `start` comes next."""
+    desktop.controller.use_records(records.desk, records.commitments, records.store)
+    desktop.window.use_policy(texts, records.pack.version)
 
 
 class WhenUp(QObject):
@@ -194,16 +209,17 @@ class WhenUp(QObject):
 
 def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
                  then: Callable[[], None] | None = None) -> None:
-    """Opens the record store on the desk worker, after the window is shown and the phone is
-    registering (the store, SQLAlchemy and a migration check are about 200 ms the agent need
-    not wait for). Work the agent asks for meanwhile queues behind it on the same worker; the
-    window says "Opening records…" and keeps the controls that need records disabled. A store
-    that does not open is shown in the window and logged; nothing is written anywhere else."""
+    """Loads the policy pack and opens the record store on the desk worker, after the window is
+    shown and the phone is registering (the policy, SQLAlchemy and a migration check are about
+    250 ms the agent need not wait for). Work the agent asks for meanwhile queues behind it on
+    the same worker; the window says "Opening records…" and keeps the controls that need them
+    disabled. A pack or a store that does not open is shown in the window and logged; nothing is
+    written anywhere else."""
     window, controller = desktop.window, desktop.controller
     window.show_records_opening()
 
-    def opened(records: bootstrap.Records) -> None:
-        controller.use_records(records.desk, records.commitments, records.store)
+    def opened(result: tuple[bootstrap.Records, ScriptTexts]) -> None:
+        use_records(desktop, *result)
         window.show_records_open()
         log.info("records open: customer search enabled")
         controller.start()
@@ -215,12 +231,15 @@ def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
                   f" ({error.action})" if error.action else "")
         window.show_records_failed(error)
 
-    def open_then_warm_up() -> bootstrap.Records:
+    def open_then_warm_up() -> tuple[bootstrap.Records, ScriptTexts]:
+        from app.policy.numbers import warm_up as warm_up_numbers
+
         records = graph.open_records()
+        texts = records_script(graph, records)
         # phonenumbers is imported on the first number read: here, on the worker, rather than
         # on the GUI thread when the agent looks at the first customer.
         warm_up_numbers()
-        return records
+        return records, texts
 
     desktop.runner.submit(open_then_warm_up, opened, failed)
 

@@ -12,15 +12,16 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.domain.call import CallRecord
+from app.domain.call import CallContext, CallRecord
+from app.domain.clock import Clock
 from app.domain.commitment import CallbackRequest
 from app.domain.customer import Customer
 from app.domain.enums import AgentState, CallOrigin, CallOutcome, NotificationTemplate
-from app.domain.errors import CallwiseError
+from app.domain.errors import CallwiseError, RecordsNotOpen
 from app.domain.memo import Memo
 from app.ports.phone import (
     CallEnded,
@@ -33,10 +34,12 @@ from app.ports.phone import (
     RegistrationChanged,
 )
 from app.ports.store import Notification, Store, SyncingStore, SyncStatus
-from app.services.callbacks import CallbackItem, Commitments, call_context
-from app.services.desk import CallContext, CustomerCard, Desk
 from app.services.lines import Lines, LineStatus, consult_number, same_number, show_number
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:  # the policy and the services come with the records, after the first frame
+    from app.services.callbacks import CallbackItem, Commitments
+    from app.services.desk import CustomerCard, Desk
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +97,20 @@ class DeskController(QObject):
     alternate_did_change = Signal(str)  # E.164 number the customer gave (OB-ALTNUMBER)
     alternate_was_refused = Signal(object)  # CallwiseError: not a 10-digit number
 
-    def __init__(self, desk: Desk, runner: TaskRunner, templates: dict[str, str], *,
-                 commitments: Commitments, store: Store | None = None,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, runner: TaskRunner, templates: dict[str, str], *, clock: Clock,
+                 demo_ring: bool = False, parent: QObject | None = None) -> None:
+        """`demo_ring`: `callwise --demo` offers "have a customer call me" (see `Desk.ring_me`).
+        The desk, the callbacks and the store arrive with the records (`use_records`)."""
         super().__init__(parent)
-        self._desk = desk
-        self._store = store
-        self._commitments = commitments
+        self.clock = clock
+        self.demo_ring_available = demo_ring  # the demo line can be asked for a customer's call
+        self._desk: Desk | None = None
+        self._store: Store | None = None
+        self._commitments: Commitments | None = None
         self.callback_id: str | None = None
         self._callbacks_timer = QTimer(self)
         self._callbacks_timer.setInterval(CALLBACKS_REFRESH_MS)
         self._callbacks_timer.timeout.connect(self.refresh_callbacks)
-        self._callbacks_timer.start()
         self._sync_timer = QTimer(self)
         self._sync_timer.setInterval(SYNC_IDLE_MS)
         self._sync_timer.timeout.connect(self.catch_up)
@@ -131,18 +136,25 @@ class DeskController(QObject):
         self._gate_timer = QTimer(self)
         self._gate_timer.setInterval(GATE_REFRESH_MS)
         self._gate_timer.timeout.connect(self.refresh_gate)
-        self._gate_timer.start()
         runner.task_did_fail.connect(self.error_did_occur)
         runner.task_did_crash.connect(self.message_did_arrive)
 
     @property
     def desk(self) -> Desk:
+        """Raises RecordsNotOpen (a sentence for the agent) before the records are open."""
+        if self._desk is None:
+            raise RecordsNotOpen()
         return self._desk
 
+    @property
+    def commitments(self) -> Commitments:
+        if self._commitments is None:
+            raise RecordsNotOpen()
+        return self._commitments
+
     def use_records(self, desk: Desk, commitments: Commitments, store: Store | None) -> None:
-        """The record store opened after the window was shown (`ui.application.open_records`):
-        the desk and callbacks built on it replace the stand-ins the window started with. Call
-        `start` next."""
+        """The records opened after the window was shown (`ui.application.open_records`): the
+        desk and callbacks built on them. Call `start` next."""
         self._desk, self._commitments, self._store = desk, commitments, store
 
     def _run(self, fn: Any, on_done: Any = None, on_error: Any = None) -> None:
@@ -151,8 +163,12 @@ class DeskController(QObject):
     # -- start-up ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.agent_did_change.emit(self._desk.agent)
-        self._run(self._desk.open_records, self._reopen)
+        """Once the records are open: the agent, an unfinished record, the customers, the
+        callbacks; then the clocks that keep the gate and the callbacks current."""
+        self.agent_did_change.emit(self.desk.agent)
+        self._gate_timer.start()
+        self._callbacks_timer.start()
+        self._run(self.desk.open_records, self._reopen)
         self.search("")
         self.refresh_callbacks()
         if isinstance(self._store, SyncingStore):
@@ -165,7 +181,7 @@ class DeskController(QObject):
         self.record = records[0]
         self._draft = self.record.memo
         record_id = self.record.id
-        self._run(lambda: self._desk.script_steps_done(record_id), self._steps_recorded)
+        self._run(lambda: self.desk.script_steps_done(record_id), self._steps_recorded)
         self.message_did_arrive.emit("An unfinished call record was reopened with its memo draft.")
         self.select_customer(self.record.customer_id)
         self.record_did_reopen.emit(self.record)
@@ -173,10 +189,10 @@ class DeskController(QObject):
     # -- customers and the gate ----------------------------------------------------------------
 
     def search(self, text: str) -> None:
-        self._run(lambda: self._desk.search(text), self.customers_did_load.emit)
+        self._run(lambda: self.desk.search(text), self.customers_did_load.emit)
 
     def select_customer(self, customer_id: str) -> None:
-        self._run(lambda: self._desk.card(customer_id), self._card_loaded)
+        self._run(lambda: self.desk.card(customer_id), self._card_loaded)
 
     def _card_loaded(self, card: CustomerCard) -> None:
         if self.customer is not None and self.customer.id != card.customer.id:
@@ -205,19 +221,19 @@ class DeskController(QObject):
         if customer is None:
             return
         number, context = self.number, self.context
-        self._run(lambda: self._desk.verdict(customer.id, number, context),
+        self._run(lambda: self.desk.verdict(customer.id, number, context),
                   self.verdict_did_change.emit)
 
     def record_consent(self, start: time, end: time, note: str) -> None:
         customer = self.customer
         if customer is not None:
-            self._run(lambda: self._desk.record_consent(customer.id, start, end, note),
+            self._run(lambda: self.desk.record_consent(customer.id, start, end, note),
                       lambda _c: self._fact_recorded("Consent recorded."))
 
     def set_service_zone(self, zone: str) -> None:
         customer = self.customer
         if customer is not None:
-            self._run(lambda: self._desk.set_service_zone(customer.id, zone),
+            self._run(lambda: self.desk.set_service_zone(customer.id, zone),
                       lambda _c: self._fact_recorded(f"Service zone set to {zone}."))
 
     def _fact_recorded(self, text: str) -> None:
@@ -228,7 +244,7 @@ class DeskController(QObject):
                       steps: list[str], ticket: str) -> None:
         customer = self.customer
         if customer is not None:
-            self._run(lambda: self._desk.send_sa_email(customer.id, address, purpose, windows,
+            self._run(lambda: self.desk.send_sa_email(customer.id, address, purpose, windows,
                                                        steps, ticket),
                       self._email_done)
 
@@ -260,13 +276,13 @@ class DeskController(QObject):
             self.customers_did_load.emit(customers)
             self.select_customer(customers[0].id)
 
-        self._run(lambda: self._desk.search(number), found)
+        self._run(lambda: self.desk.search(number), found)
 
     def set_agent_state(self, state: AgentState) -> None:
         def done(agent: Any) -> None:
             self.agent_did_change.emit(agent)
             self.refresh_gate()
-        self._run(lambda: self._desk.set_state(state), done)
+        self._run(lambda: self.desk.set_state(state), done)
 
     def send_notification(self, template: NotificationTemplate) -> None:
         customer = self.customer
@@ -274,7 +290,7 @@ class DeskController(QObject):
             return
         text = self._templates[template.value].format(first_name=customer.first_name,
                                                        company=self._templates.get("company", ""))
-        self._run(lambda: self._desk.send_notification(customer.id, template, text),
+        self._run(lambda: self.desk.send_notification(customer.id, template, text),
                   lambda _ref: self.message_did_arrive.emit("Sending the notification…"))
 
     # -- calls ---------------------------------------------------------------------------------
@@ -289,7 +305,7 @@ class DeskController(QObject):
             self.dial_was_blocked.emit(error)
             self.refresh_gate()
 
-        self._run(lambda: self._desk.place_call(customer.id, number, context), self._call_placed,
+        self._run(lambda: self.desk.place_call(customer.id, number, context), self._call_placed,
                   blocked)
 
     def _call_placed(self, record: CallRecord) -> None:
@@ -301,17 +317,17 @@ class DeskController(QObject):
     def toggle_hold(self) -> None:
         if self.record is not None and self.record.connected_at is not None:
             record_id, on = self.record.id, not self.held
-            self._run(lambda: self._desk.hold(record_id, on))
+            self._run(lambda: self.desk.hold(record_id, on))
 
     def send_dtmf(self, digits: str) -> None:
         if self.record is not None and self.record.outcome is None:
             record_id = self.record.id
-            self._run(lambda: self._desk.send_dtmf(record_id, digits))
+            self._run(lambda: self.desk.send_dtmf(record_id, digits))
 
     def hangup(self) -> None:
         if self.record is not None:
             record_id = self.record.id
-            self._run(lambda: self._desk.hangup(record_id))
+            self._run(lambda: self.desk.hangup(record_id))
 
     def on_phone_event(self, event: PhoneEvent) -> None:
         if isinstance(event, IncomingCall):
@@ -353,7 +369,7 @@ class DeskController(QObject):
         if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
             # The agent stays Talking while line one is up; ACW only once no line is live.
             one_live = self.lines.consulting and not self.lines.is_inbound(getattr(event, "ref", ""))
-            self._run(lambda: self._desk.on_phone_event(event, line_one_live=one_live),
+            self._run(lambda: self.desk.on_phone_event(event, line_one_live=one_live),
                       self._phone_event_recorded)
 
     def _phone_event_recorded(self, result: CallRecord | Notification | None) -> None:
@@ -365,11 +381,11 @@ class DeskController(QObject):
             return
         self.record = result
         if result.outcome is not None:
-            self.agent_did_change.emit(self._desk.agent)
+            self.agent_did_change.emit(self.desk.agent)
             self.call_did_end.emit(result)
             self.flush_draft()
         else:
-            self.agent_did_change.emit(self._desk.agent)
+            self.agent_did_change.emit(self.desk.agent)
             self.call_did_change.emit(result)
             if self._draft_timer.isActive():
                 self.flush_draft()  # every call state change puts a pending draft on disk
@@ -403,7 +419,7 @@ class DeskController(QObject):
         def found(customers: list[Customer]) -> None:
             match = [c for c in customers if any(same_number(n.number, number) for n in c.numbers)]
             then(match[0] if len(match) == 1 else None)
-        self._run(lambda: self._desk.search(number), found, on_error)
+        self._run(lambda: self.desk.search(number), found, on_error)
 
     def _turn_away(self, event: IncomingCall, number: str) -> None:
         """One inbound call at a time (the flow has one line one): a second caller is declined
@@ -411,7 +427,7 @@ class DeskController(QObject):
         told who it was. The caller hears 486 Busy Here, as from any phone already in a call."""
         ref = event.ref
         self._turned_away[ref] = event.remote_uri
-        self._run(lambda: self._desk.decline_inbound(ref, busy=True))
+        self._run(lambda: self.desk.decline_inbound(ref, busy=True))
         shown = show_number(number) or "an unknown number"
 
         def say(customer: Customer | None) -> None:
@@ -423,12 +439,7 @@ class DeskController(QObject):
     def _turned_away_ended(self, event: CallEnded) -> None:
         remote = self._turned_away.pop(event.ref, "")
         ref, outcome = event.ref, event.outcome
-        self._run(lambda: self._desk.inbound_ended(ref, remote, outcome, False, True))
-
-    @property
-    def demo_ring_available(self) -> bool:
-        """`callwise --demo`: the demo line can be asked for a demo customer's call."""
-        return bool(self._desk.demo_ring_uri)
+        self._run(lambda: self.desk.inbound_ended(ref, remote, outcome, False, True))
 
     def ring_me(self) -> None:
         """Demo only: a demo customer calls the agent (the demo line places the INVITE)."""
@@ -436,7 +447,7 @@ class DeskController(QObject):
             return
         ref = f"ring-me-{next(self._ring_seq)}"
         self._ring_asks.add(ref)
-        self._run(lambda: self._desk.ring_me(ref),
+        self._run(lambda: self.desk.ring_me(ref),
                   lambda _none: self.message_did_arrive.emit("Asking a demo customer to call you…"))
 
     def _ring_answered(self, event: MessageResult) -> None:
@@ -452,7 +463,7 @@ class DeskController(QObject):
             return
         talking = self.lines.talking()
         if talking is not None:  # one conversation at a time: the other line waits on hold
-            self._run(lambda: self._desk.hold(talking.ref, True))
+            self._run(lambda: self.desk.hold(talking.ref, True))
         remote, customer_id = self._callers.get(line.ref, ("", ""))
         ref = line.ref
 
@@ -464,13 +475,13 @@ class DeskController(QObject):
                 self.message_did_arrive.emit(
                     f"{show_number(line.number) or 'The caller'} is not a number on record: "
                     "search for the customer (Ctrl+F).")
-        self._run(lambda: self._desk.answer_inbound(ref, remote, customer_id or None), done)
+        self._run(lambda: self.desk.answer_inbound(ref, remote, customer_id or None), done)
 
     def decline(self) -> None:
         line = self.lines.one
         if line is not None and line.status is LineStatus.RINGING:
             ref = line.ref
-            self._run(lambda: self._desk.decline_inbound(ref))
+            self._run(lambda: self.desk.decline_inbound(ref))
 
     def _line_one_event(self, event: CallProgressed | CallEnded) -> None:
         if isinstance(event, CallProgressed):
@@ -493,7 +504,7 @@ class DeskController(QObject):
         self.line_did_end.emit(text)
         other = self.lines.two is not None and self.lines.two.live
         answered, ref, outcome = line.answered, event.ref, event.outcome
-        self._run(lambda: self._desk.inbound_ended(ref, remote, outcome, answered, other),
+        self._run(lambda: self.desk.inbound_ended(ref, remote, outcome, answered, other),
                   self._agent_changed)
 
     def _agent_changed(self, agent: object) -> None:
@@ -507,7 +518,7 @@ class DeskController(QObject):
             return
         if one.status is LineStatus.TALKING:
             ref = one.ref
-            self._run(lambda: self._desk.hold(ref, True))
+            self._run(lambda: self.desk.hold(ref, True))
         self.consult_did_open.emit()
 
     def dial_consult(self, typed: str) -> None:
@@ -542,7 +553,7 @@ class DeskController(QObject):
             self.dial_was_blocked.emit(error)
             self.refresh_gate()
 
-        self._run(lambda: self._desk.place_call(customer.id, number, context), placed, blocked)
+        self._run(lambda: self.desk.place_call(customer.id, number, context), placed, blocked)
 
     def use_alternate(self, typed: str) -> None:
         """The alternate-number path: the number the customer gave becomes the number to call,
@@ -568,16 +579,16 @@ class DeskController(QObject):
             return
         if two is not None and two.status is LineStatus.TALKING:
             two_ref = two.ref
-            self._run(lambda: self._desk.hold(two_ref, True))
+            self._run(lambda: self.desk.hold(two_ref, True))
         if one.status is LineStatus.HELD:
             one_ref = one.ref
-            self._run(lambda: self._desk.hold(one_ref, False))
+            self._run(lambda: self.desk.hold(one_ref, False))
 
     def end_line_one(self) -> None:
         one = self.lines.one
         if one is not None and one.live and one.answered:
             ref = one.ref
-            self._run(lambda: self._desk.hangup(ref))
+            self._run(lambda: self.desk.hangup(ref))
 
     def resume_line_two(self) -> None:
         one, two = self.lines.one, self.lines.two
@@ -585,24 +596,24 @@ class DeskController(QObject):
             return
         if one is not None and one.status is LineStatus.TALKING:
             one_ref = one.ref
-            self._run(lambda: self._desk.hold(one_ref, True))
+            self._run(lambda: self.desk.hold(one_ref, True))
         two_ref = two.ref
-        self._run(lambda: self._desk.hold(two_ref, False))
+        self._run(lambda: self.desk.hold(two_ref, False))
 
     def confirm_recording_notice(self) -> None:
         if self.record is not None:
             record_id = self.record.id
-            self._run(lambda: self._desk.confirm_recording_notice(record_id), self._record_changed)
+            self._run(lambda: self.desk.confirm_recording_notice(record_id), self._record_changed)
 
     def verify_customer(self) -> None:
         if self.record is not None:
             record_id = self.record.id
-            self._run(lambda: self._desk.verify_customer(record_id), self._record_changed)
+            self._run(lambda: self.desk.verify_customer(record_id), self._record_changed)
 
     def confirm_script_step(self, step_id: str) -> None:
         if self.record is not None:
             record_id = self.record.id
-            self._run(lambda: self._desk.confirm_script_step(record_id, step_id),
+            self._run(lambda: self.desk.confirm_script_step(record_id, step_id),
                       self._steps_recorded)
 
     def _steps_recorded(self, done: frozenset[str]) -> None:
@@ -630,18 +641,18 @@ class DeskController(QObject):
     # -- callbacks and commitments (COMMIT, SA-OWNERSHIP) --------------------------------------
 
     def refresh_callbacks(self) -> None:
-        self._run(self._commitments.board, self.callbacks_did_load.emit)
+        self._run(self.commitments.board, self.callbacks_did_load.emit)
 
     def open_scheduling(self) -> None:
         customer = self.customer
         if customer is None:
             return
         call_id = self.record.id if self.record is not None else None
-        self._run(lambda: self._commitments.context(customer.id, call_id),
+        self._run(lambda: self.commitments.context(customer.id, call_id),
                   self.scheduling_did_open.emit)
 
     def check_callback(self, request: CallbackRequest) -> None:
-        self._run(lambda: self._commitments.check(request), self.callback_check_did_finish.emit)
+        self._run(lambda: self.commitments.check(request), self.callback_check_did_finish.emit)
 
     def schedule_callback(self, request: CallbackRequest) -> None:
         def done(item: CallbackItem) -> None:
@@ -649,19 +660,19 @@ class DeskController(QObject):
             self.refresh_callbacks()
             if self.customer is not None and self.customer.id == item.customer_id:
                 self.reload_card()  # the card lists the promise too
-        self._run(lambda: self._commitments.schedule(request), done, self.callback_was_refused.emit)
+        self._run(lambda: self.commitments.schedule(request), done, self.callback_was_refused.emit)
 
     def take_callback(self, callback_id: str) -> None:
         def done(item: object) -> None:
             self.callback_did_change.emit(item)
             self.refresh_callbacks()
-        self._run(lambda: self._commitments.take(callback_id), done)
+        self._run(lambda: self.commitments.take(callback_id), done)
 
     def cancel_callback(self, callback_id: str, reason: str) -> None:
         def done(cb: object) -> None:
             self.callback_did_change.emit(cb)
             self.refresh_callbacks()
-        self._run(lambda: self._commitments.cancel(callback_id, reason), done)
+        self._run(lambda: self.commitments.cancel(callback_id, reason), done)
 
     def call_callback(self, customer_id: str, callback_id: str) -> None:
         """"Call now" on a promised callback: the gate opens with its context; Dial still checks."""
@@ -671,22 +682,26 @@ class DeskController(QObject):
 
         def loaded(item: CallbackItem) -> None:
             self.callback_id = item.id
+            from app.services.callbacks import call_context  # loaded with the records
+
             self.context = call_context(item)
             self.context_did_load.emit(self.context)
             self.select_customer(item.customer_id)
-        self._run(lambda: self._commitments.item(callback_id), loaded)
+        self._run(lambda: self.commitments.item(callback_id), loaded)
 
     # -- memo ----------------------------------------------------------------------------------
 
     def memo_problems(self, memo: Memo) -> list[str]:
-        return self._desk.check_memo(memo)  # pure text check: cheap enough for the GUI thread
+        if self._desk is None:  # the memo form is disabled until the records are open
+            return []
+        return self.desk.check_memo(memo)  # pure text check: cheap enough for the GUI thread
 
     def missing_for_close(self, memo: Memo) -> list[str]:
         record = self.record
         if record is None:
             return []
         probe = CallRecord(**{**record.__dict__, "memo": memo})
-        return probe.missing_for_close() + self._desk.closure_missing(probe, self.steps_done)
+        return probe.missing_for_close() + self.desk.closure_missing(probe, self.steps_done)
 
     def update_draft(self, memo: Memo) -> None:
         self._draft = memo
@@ -698,7 +713,7 @@ class DeskController(QObject):
         if record is None or memo is None:
             return
         record_id = record.id
-        self._run(lambda: self._desk.save_draft(record_id, memo), self.draft_did_save.emit)
+        self._run(lambda: self.desk.save_draft(record_id, memo), self.draft_did_save.emit)
 
     def close_record(self, memo: Memo) -> None:
         record = self.record
@@ -725,7 +740,7 @@ class DeskController(QObject):
             self.reload_card()
             self.refresh_callbacks()
 
-        self._run(lambda: self._desk.close_record(record_id, memo, callback_id), done)
+        self._run(lambda: self.desk.close_record(record_id, memo, callback_id), done)
 
     def shutdown(self) -> None:
         """Last draft to disk before the worker stops; the record itself stays open for next time."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
@@ -30,11 +30,8 @@ from app.domain.commitment import Urgency, urgency
 from app.domain.enums import AgentState, CallOrigin, CallOutcome, NotificationTemplate
 from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
-from app.policy.engine import Verdict
 from app.ports.phone import RegistrationChanged
 from app.ports.store import Notification, SyncStatus
-from app.services.callbacks import CallbackBoard, SchedulingContext
-from app.services.desk import CustomerCard
 from ui.controller import DeskController
 from ui.theme import tint
 from ui.widgets.callbacks import CallbacksPanel, ScheduleCallbackDialog
@@ -46,10 +43,15 @@ from ui.widgets.memo import MemoForm
 from ui.widgets.script import ScriptPanel, ScriptTexts
 from ui.widgets.search import SearchPanel
 
+if TYPE_CHECKING:  # these arrive with the records: the window is built before the policy loads
+    from app.policy.engine import Verdict
+    from app.services.callbacks import CallbackBoard, SchedulingContext
+    from app.services.desk import CustomerCard
+
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller: DeskController, texts: ScriptTexts, pack_label: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, controller: DeskController, parent: QWidget | None = None) -> None:
+        """The policy pack's script and version come with the records (`use_policy`)."""
         super().__init__(parent)
         self.controller = controller
         self.active_dialog: QDialog | None = None
@@ -71,9 +73,9 @@ class MainWindow(QMainWindow):
         self.registration = QLabel("● Phone: connecting…")
         self.registration.setAccessibleName("Phone line status")
         self.registration.setObjectName("registration")
-        pack = QLabel(pack_label)
-        pack.setAccessibleName("Policy pack")
-        tint(pack, "muted")
+        self.pack = QLabel("Policy pack loading…")
+        self.pack.setAccessibleName("Policy pack")
+        tint(self.pack, "muted")
         top = QHBoxLayout()
         top.addWidget(self.agent_label)
         top.addWidget(QLabel("State (Ctrl+T):"))
@@ -108,10 +110,10 @@ class MainWindow(QMainWindow):
         self.demo_ring_button.setVisible(demo)
         top.addWidget(self.demo_ring_button)
         top.addSpacing(16)
-        top.addWidget(pack)
+        top.addWidget(self.pack)
 
         self.search = SearchPanel()
-        self.card = CustomerCardView(c.desk)
+        self.card = CustomerCardView(c.clock)
         self.gate = DialGateView()
         middle = QWidget()
         mid_layout = QVBoxLayout(middle)
@@ -121,14 +123,14 @@ class MainWindow(QMainWindow):
         mid_layout.addWidget(self.lines)
         mid_layout.addWidget(self.gate, 1)
 
-        self.script = ScriptPanel(texts)
+        self.script = ScriptPanel()
         self.memo = MemoForm()
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Call work")
         self.tabs.addTab(self.script, "On the call  (Alt+1)")
         self.tabs.addTab(self.memo, "Memo  (Alt+2)")
 
-        self.callbacks = CallbacksPanel(c.desk)  # the Desk is a Clock, as for the card
+        self.callbacks = CallbacksPanel(c.clock)
         self.tabs.addTab(self.callbacks, "Callbacks  (Alt+3)")
         self.tabs.setCurrentWidget(self.callbacks)  # what an idle agent looks at first
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -266,6 +268,11 @@ class MainWindow(QMainWindow):
     def _needs_records(self) -> list[QWidget]:
         return [self.search, self.card, self.gate, self.tabs, self.state]
 
+    def use_policy(self, texts: ScriptTexts, pack_version: str) -> None:
+        """The policy pack, loaded with the records: its script and its version in the top bar."""
+        self.script.use_texts(texts)
+        self.pack.setText(f"Policy pack {pack_version}")
+
     def show_records_opening(self) -> None:
         for widget in self._needs_records():
             widget.setEnabled(False)
@@ -278,8 +285,10 @@ class MainWindow(QMainWindow):
         self.records.setText("")
 
     def show_records_failed(self, error: CallwiseError) -> None:
-        """The controls stay disabled: nothing can be recorded, so nothing may be dialled."""
-        self.records.setText("Records could not be opened: " + error.said())
+        """The controls stay disabled: without the policy pack or the records nothing can be
+        checked or recorded, so nothing may be dialled. The error's sentence says which."""
+        self.pack.setText("No policy pack in use")
+        self.records.setText("Dialling is locked. " + error.said())
         self.records.setWordWrap(True)
         tint(self.records, "error")
 

@@ -37,6 +37,16 @@ _ALLOWED = {
 }
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """Why this call is being placed; chosen by the agent before dialling."""
+
+    origin: CallOrigin = CallOrigin.FOLLOW_UP
+    reason: CallReason = CallReason.TROUBLESHOOTING
+    directed_by_policy: bool = False
+    ticket_ref: str = ""
+
+
 def new_record_id() -> str:
     """Ids are made on the desktop so records written offline merge exactly once later."""
     return uuid.uuid4().hex

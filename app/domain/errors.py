@@ -19,6 +19,15 @@ class CallwiseError(Exception):
         return self.message + (between + self.action if self.action else "")
 
 
+class RecordsNotOpen(CallwiseError):
+    """Work that needs the call records, or the policy pack loaded with them, was asked for
+    before they are open: the desktop opens both after its window is shown."""
+
+    def __init__(self) -> None:
+        super().__init__("The call records are not open yet.",
+                         action="Wait for them to open; the window says why if they could not.")
+
+
 class RecordIncomplete(CallwiseError):
     """A call record may not close yet; `missing` names what is still owed (rule ids or fields)."""
 

@@ -42,11 +42,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from app.domain.agent import Agent
-from app.domain.call import CallRecord, new_record_id
+from app.domain.call import CallContext, CallRecord, new_record_id
 from app.domain.clock import Clock
 from app.domain.commitment import (
     KEPT_EARLY_BY,
@@ -65,9 +64,6 @@ from app.policy.numbers import ZoneDecision, zone_city, zones_for
 from app.policy.pack import NoCallbackParams, PolicyPack, WindowParams
 from app.policy.sensitive import find_sensitive
 from app.ports.store import Callback, CallbackStatus, Store, UnitOfWork
-
-if TYPE_CHECKING:
-    from app.services.desk import CallContext
 
 log = logging.getLogger(__name__)
 
@@ -363,9 +359,6 @@ def _reason_problems(pack: PolicyPack, request: CallbackRequest) -> list[Problem
 def call_context(item: CallbackItem) -> CallContext:
     """The dial gate's context for making `item` ("Call now"): a follow-up for the promised
     reason. The agent changes the origin in the gate when the callback answers a ticket."""
-    # Imported here: the Desk imports this module to keep callbacks when a record closes.
-    from app.services.desk import CallContext
-
     return CallContext(origin=CallOrigin.FOLLOW_UP, reason=item.reason,
                        directed_by_policy=item.directed_by_policy)
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.agent import Agent
-from app.domain.call import CallRecord, CallState, new_record_id
+from app.domain.call import CallContext, CallRecord, CallState, new_record_id
 from app.domain.clock import Clock
 from app.domain.customer import Consent, ContactHistory, Customer
-from app.domain.enums import AgentState, CallOrigin, CallOutcome, CallReason, NotificationTemplate
+from app.domain.enums import AgentState, CallOutcome, NotificationTemplate
 from app.domain.errors import CallwiseError, DialBlocked
 from app.domain.memo import Memo
 from app.mail.compose import SaEmail, body_text, compose_sa_email
@@ -51,16 +51,6 @@ _COVERED_BY_FIELDS = {
     "OB-MEMO": {"reason", "summary", "customer_response"},
     "OB-NOANSWER": {"voicemail_left", "no_voicemail_reason", "account_note"},
 }
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """Why this call is being placed; chosen by the agent before dialling."""
-
-    origin: CallOrigin = CallOrigin.FOLLOW_UP
-    reason: CallReason = CallReason.TROUBLESHOOTING
-    directed_by_policy: bool = False
-    ticket_ref: str = ""
 
 
 @dataclass(frozen=True)

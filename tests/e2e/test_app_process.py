@@ -60,14 +60,18 @@ def test_doctor_reports_every_check_as_json(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_a_malformed_pack_stops_the_app_with_file_line_and_problem(tmp_path: Path) -> None:
+def test_a_malformed_pack_locks_the_desk_with_file_line_and_problem(tmp_path: Path) -> None:
+    # The window and the phone come up first; the pack loads with the records, and one that
+    # cannot be used is said (window, log, terminal) before any record is opened.
     pack = tmp_path / "broken.toml"
     pack.write_text('version = "2026.99"\nname = "broken"\n[rules.OB-WINDOW\nstage = "dial"\n')
-    proc = subprocess.run([*CALLWISE, "--demo", "--pack", str(pack), "--quit-after", "1",
+    proc = subprocess.run([*CALLWISE, "--demo", "--pack", str(pack), "--quit-after", "3",
                            "--data-dir", str(tmp_path / "d")],
                           env=_env(tmp_path), capture_output=True, text=True, timeout=90)
-    assert proc.returncode == 2
+    assert proc.returncode == 2  # not a clean run: the desk never opened
+    assert "The policy pack could not be loaded" in proc.stderr, proc.stderr
     assert f"{pack}:3" in proc.stderr  # the file and the line of the problem
+    assert "Traceback" not in proc.stderr
     assert not (tmp_path / "d" / "demo.sqlite3").exists()  # nothing ran on a half-loaded policy
 
 

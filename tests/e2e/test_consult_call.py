@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import AppGraph
+from app.bootstrap import AppGraph, Records
 from app.demo.customers import demo_agent, seed_demo
 from app.domain.clock import FixedClock
 from app.policy.pack import load_pack
@@ -56,11 +56,10 @@ def test_consult_call_with_real_sip_peers_is_recorded(qtbot: QtBot, tmp_path: Pa
         pack = load_pack(None)
         desk = Desk(store=store, pack=pack, phone=phone, clock=clock, agent=agent,
                     sip_domain=domain)
-        graph = AppGraph(settings=load_settings(None, tmp_path / "no-machine.toml"), pack=pack,
-                         store=store, phone=phone, desk=desk,
-                         commitments=Commitments(store=store, pack=pack, clock=clock,
-                                                 agent=agent),
-                         clock=clock, account=account)
+        commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
+        graph = AppGraph(settings=load_settings(None, tmp_path / "no-machine.toml"),
+                         phone=phone, clock=clock, account=account, agent=agent,
+                         records=Records(pack, store, desk, commitments))
         desktop = open_desktop(graph)
         w, c = desktop.window, desktop.controller
         qtbot.addWidget(w)

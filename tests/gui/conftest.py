@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from app.bootstrap import AppGraph
+from app.bootstrap import AppGraph, Records
 from app.demo.customers import demo_agent, seed_demo
 from app.domain.agent import Agent
 from app.domain.clock import FixedClock
@@ -231,10 +231,11 @@ def make_harness(qtbot: QtBot, tmp_path: Path, clock: FixedClock,
                 company=company, demo_ring_uri=demo_ring_uri)
     settings = load_settings(None, tmp_path / "no-machine.toml")
     commitments = Commitments(store=store, pack=pack, clock=clock, agent=agent)
-    graph = AppGraph(settings=settings, pack=pack, store=store, phone=phone, desk=desk,
-                     commitments=commitments,
-                     clock=clock, account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"),
-                     company=company, user_settings_file=tmp_path / "user" / "callwise.toml")
+    graph = AppGraph(settings=settings, phone=phone, clock=clock,
+                     account=SipAccountConfig("sip:pbx.test", agent.id, "pbx.test"), agent=agent,
+                     records=Records(pack, store, desk, commitments), company=company,
+                     demo_ring_uri=demo_ring_uri,
+                     user_settings_file=tmp_path / "user" / "callwise.toml")
     desktop = open_desktop(graph)
     qtbot.addWidget(desktop.window)
     desktop.window.show()

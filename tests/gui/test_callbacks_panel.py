@@ -113,7 +113,8 @@ def make_rig(qtbot: QtBot, tmp_path: Path, runner: TaskRunner,
     commitments = Commitments(store=store, pack=commitments_pack, clock=clock, agent=agent)
     desk = Desk(store=store, pack=commitments_pack, phone=FakePhone(), clock=clock, agent=agent,
                 sip_domain="pbx.test")
-    wiring = DeskController(desk, runner, {}, commitments=commitments)
+    wiring = DeskController(runner, {}, clock=clock)
+    wiring.use_records(desk, commitments, store)
     panel = CallbacksPanel(clock)
     qtbot.addWidget(panel)
     connect_panel(wiring, panel)

@@ -9,10 +9,9 @@ from typing import Any
 from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QPushButton
 
-from app.domain.call import CallRecord, CallState
+from app.domain.call import CallContext, CallRecord, CallState
 from app.domain.enums import AgentState, CallOrigin, CallOutcome
 from app.ports.phone import CallEnded, CallPhase, CallProgressed
-from app.services.desk import CallContext
 from app.services.lines import LineStatus
 from tests.gui.conftest import Harness
 

@@ -12,7 +12,6 @@ from pytestqt.qtbot import QtBot
 
 from app.bootstrap import company_account
 from app.domain.errors import CallwiseError
-from app.policy.pack import load_pack
 from app.settings import load_settings
 from ui.application import show_start_failure
 
@@ -34,17 +33,6 @@ def _shown_while_open(error: CallwiseError, close_after_s: float | None = None) 
     QTimer.singleShot(0, read_then_close)
     show_start_failure(error, close_after_s=close_after_s)
     return seen
-
-
-def test_a_broken_policy_pack_is_shown_with_its_file_and_line(qtbot: QtBot,
-                                                              tmp_path: Path) -> None:
-    pack = tmp_path / "broken.toml"
-    pack.write_text('version = "2026.99"\nname = "broken"\n[rules.OB-WINDOW\nstage = "dial"\n')
-    with pytest.raises(CallwiseError) as raised:
-        load_pack(pack)
-    title, text, _action = _shown_while_open(raised.value)
-    assert title == "Callwise cannot start"
-    assert f"{pack}:3" in text
 
 
 def test_a_missing_company_account_says_who_fixes_it(qtbot: QtBot, tmp_path: Path) -> None:

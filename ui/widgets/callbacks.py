@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt, QTime, QTimer, Signal
@@ -38,15 +39,16 @@ from app.domain.clock import Clock
 from app.domain.commitment import CallbackRequest, Urgency, local_words, status_words, urgency
 from app.domain.enums import CallReason
 from app.domain.errors import CallwiseError
-from app.policy.numbers import zone_city
-from app.services.callbacks import (
-    CallbackBoard,
-    CallbackCheck,
-    CallbackItem,
-    SchedulingContext,
-    queue_label,
-)
 from ui.theme import LIGHT, Tones, chars_wide, follow, lines_high, tint, tones
+
+if TYPE_CHECKING:  # boards and checks arrive with the records, after the window's first frame
+    from app.services.callbacks import CallbackBoard, CallbackCheck, CallbackItem, SchedulingContext
+
+def queue_label(queue: str) -> str:
+    from app.services.callbacks import queue_label as label  # loaded with the records
+
+    return label(queue)
+
 
 # The light theme's tones under their old names; the colour on screen comes from `tones()`.
 RED, AMBER, GREEN = LIGHT.error, LIGHT.warn, LIGHT.ok
@@ -318,6 +320,8 @@ class ScheduleCallbackDialog(QDialog):
     CHECK_DELAY_MS = 150
 
     def __init__(self, context: SchedulingContext, parent: QWidget | None = None) -> None:
+        from app.policy.numbers import zone_city  # loaded with the records, before any dialog
+
         super().__init__(parent)
         self.context = context
         self.setWindowTitle(f"Schedule a callback — {context.customer_name}")
@@ -460,6 +464,8 @@ class ScheduleCallbackDialog(QDialog):
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         sign = "+" if minutes >= 0 else "−"
         hours, mins = divmod(abs(minutes), 60)
+        from app.policy.numbers import zone_city
+
         rest = [zone_city(z) for z in self.context.zones if z != zone]
         others = f"; the customer may also be in {', '.join(rest)}" if rest else ""
         return (f"{zone} ({local.tzname()}, UTC{sign}{hours:02d}:{mins:02d} now) — "

@@ -7,6 +7,7 @@ live in the script panel and appear only after verification (OB-VERIFY).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer, Signal
@@ -27,11 +28,12 @@ from app.domain.clock import Clock
 from app.domain.commitment import local_words, status_words
 from app.domain.enums import CallReason
 from app.domain.errors import CallwiseError
-from app.policy.numbers import zones_for
 from app.ports.store import Callback
-from app.services.desk import CustomerCard
 from app.services.lines import show_number
 from ui.theme import emphasise, tint
+
+if TYPE_CHECKING:  # cards arrive with the records; the window is built before the policy loads
+    from app.services.desk import CustomerCard
 
 
 def _short(text: str, limit: int = 70) -> str:
@@ -156,6 +158,8 @@ class CustomerCardView(QFrame):
         index = self.number.findData(number)
         self.number.setCurrentIndex(max(index, 0))
         self.number.blockSignals(False)
+        from app.policy.numbers import zones_for  # loaded with the records, like every card
+
         decision = zones_for(number or c.primary_number, c.service_zone)
         self._zones = decision.zones
         self.zone.setText(f"{', '.join(decision.zones) or 'unknown'} — {decision.explanation}")

@@ -6,6 +6,8 @@ action; this view's verdict is never trusted to place a call.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -23,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.call import CallContext
 from app.domain.enums import CallOrigin, CallReason
-from app.policy.engine import RuleVerdict, Verdict
-from app.services.desk import CallContext
 from ui.theme import Tone, Tones, emphasise, follow, tint, tones
+
+if TYPE_CHECKING:  # verdicts arrive with the records; the window is built before the policy loads
+    from app.policy.engine import RuleVerdict, Verdict
 
 _MARK: dict[str, tuple[str, Tone, str]] = {
     "pass": ("✔", "ok", "passes"), "block": ("✖", "error", "blocks the call"),

@@ -39,16 +39,16 @@ class ScriptPanel(QWidget):
     notice_was_confirmed = Signal()
     step_was_said = Signal(str)  # script step id
 
-    def __init__(self, texts: ScriptTexts, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Empty until `use_texts`: the texts come from the policy pack, loaded with the records."""
         super().__init__(parent)
-        self._texts = texts
         self.status = QLabel("No call in progress.")
         self.status.setObjectName("callStatus")
         self.status.setAccessibleName("Script status")
         self.status.setWordWrap(True)
 
         self.verify_box = QGroupBox("1. Verify the customer")
-        self.verify_text = QLabel(texts.verify_prompt)
+        self.verify_text = QLabel("")
         self.verify_text.setWordWrap(True)
         self.verify_button = QPushButton("Name confirmed  (Ctrl+1)")
         self.verify_button.setAccessibleName("Customer's first and last name confirmed")
@@ -58,7 +58,7 @@ class ScriptPanel(QWidget):
         v.addWidget(self.verify_button)
 
         self.notice_box = QGroupBox("2. Read the recording notice aloud")
-        self.notice_text = QLabel(f"“{texts.recording_notice}”")
+        self.notice_text = QLabel("")
         self.notice_text.setObjectName("recordingNotice")
         self.notice_text.setWordWrap(True)
         self.notice_button = QPushButton("I read it  (Ctrl+2)")
@@ -81,32 +81,22 @@ class ScriptPanel(QWidget):
         self.proof_facts = QWidget()
         self.proof_facts.setLayout(self.proof_form)
         p = QVBoxLayout(self.proof_box)
-        intro = QLabel(texts.proof_intro)
-        intro.setWordWrap(True)
-        p.addWidget(intro)
+        self.proof_intro = QLabel("")
+        self.proof_intro.setWordWrap(True)
+        p.addWidget(self.proof_intro)
         p.addWidget(self.proof_locked)
         p.addWidget(self.proof_facts)
-        self.otp = QLabel(texts.otp_note)
+        self.otp = QLabel("")
         self.otp.setWordWrap(True)
         p.addWidget(self.otp)
 
-        reminders = QGroupBox("Always")
-        r = QVBoxLayout(reminders)
-        for line in texts.reminders:
-            label = QLabel(f"• {line}")
-            label.setWordWrap(True)
-            r.addWidget(label)
+        self.reminders = QGroupBox("Always")
+        self._reminder_rows = QVBoxLayout(self.reminders)
         # SA-PREPARE / SA-ALTERNATIVE: said on the call and ticked, or the record stays open.
         self.steps_box = QGroupBox("3. Say these, then tick each")
-        s = QVBoxLayout(self.steps_box)
+        self._step_rows = QVBoxLayout(self.steps_box)
         self.step_checks: dict[str, QCheckBox] = {}
-        for rule_id, step_id, text in texts.team_steps:
-            check = QCheckBox(f"{text} ({rule_id})")
-            check.setAccessibleName(f"Said: {text}")
-            check.toggled.connect(lambda on, sid=step_id: self._said(on, sid))
-            self.step_checks[step_id] = check
-            s.addWidget(check)
-        self.steps_box.setVisible(bool(texts.team_steps))
+        self.steps_box.setVisible(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -115,12 +105,30 @@ class ScriptPanel(QWidget):
         layout.addWidget(self.notice_box)
         layout.addWidget(self.proof_box)
         layout.addWidget(self.steps_box)
-        layout.addWidget(reminders)
+        layout.addWidget(self.reminders)
         layout.addStretch(1)
         self.verify_button.clicked.connect(self.verification_was_confirmed)
         self.notice_button.clicked.connect(self.notice_was_confirmed)
         self._customer: Customer | None = None
         self.show_record(None)
+
+    def use_texts(self, texts: ScriptTexts) -> None:
+        """The script of the policy pack in force (set once, when the records open)."""
+        self.verify_text.setText(texts.verify_prompt)
+        self.notice_text.setText(f"“{texts.recording_notice}”")
+        self.proof_intro.setText(texts.proof_intro)
+        self.otp.setText(texts.otp_note)
+        for line in texts.reminders:
+            label = QLabel(f"• {line}")
+            label.setWordWrap(True)
+            self._reminder_rows.addWidget(label)
+        for rule_id, step_id, text in texts.team_steps:
+            check = QCheckBox(f"{text} ({rule_id})")
+            check.setAccessibleName(f"Said: {text}")
+            check.toggled.connect(lambda on, sid=step_id: self._said(on, sid))
+            self.step_checks[step_id] = check
+            self._step_rows.addWidget(check)
+        self.steps_box.setVisible(bool(texts.team_steps))
 
     def _said(self, on: bool, step_id: str) -> None:
         if on:  # a step once said stays said: the audit trail is append-only

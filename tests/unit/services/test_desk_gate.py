@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.demo.customers import demo_agent, demo_customers
-from app.domain.call import CallRecord, new_record_id
+from app.domain.call import CallContext, CallRecord, new_record_id
 from app.domain.clock import FixedClock
 from app.domain.enums import AgentState, CallOrigin, NotificationTemplate
 from app.domain.errors import DialBlocked
 from app.policy.pack import PolicyPack, load_pack
 from app.ports.store import Notification
-from app.services.desk import CallContext, Desk
+from app.services.desk import Desk
 from tests.unit.services.memory_store import MemoryStore
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # Friday 10:00 AM in Chicago

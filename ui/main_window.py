@@ -33,7 +33,7 @@ from app.domain.memo import Memo
 from app.ports.phone import RegistrationChanged
 from app.ports.store import Notification, SyncStatus
 from ui.controller import DeskController
-from ui.theme import tint
+from ui.theme import chars_wide, tint
 from ui.widgets.callbacks import CallbacksPanel, ScheduleCallbackDialog
 from ui.widgets.card import CustomerCardView
 from ui.widgets.dialogs import ConsentDialog, SaEmailDialog, ZoneDialog
@@ -73,6 +73,10 @@ class MainWindow(QMainWindow):
         self.registration = QLabel("● Phone: connecting…")
         self.registration.setAccessibleName("Phone line status")
         self.registration.setObjectName("registration")
+        # A usual reason ("401 wrong password, retrying in 5 s") on one line; a longer one takes
+        # a second line rather than push the window past 1366 px.
+        self.registration.setWordWrap(True)
+        self.registration.setMinimumWidth(chars_wide(self.registration, 66))
         self.pack = QLabel("Policy pack loading…")
         self.pack.setAccessibleName("Policy pack")
         tint(self.pack, "muted")
@@ -259,7 +263,7 @@ class MainWindow(QMainWindow):
             self.registration.setText("● Phone: registered")
             tint(self.registration, "ok")
         else:
-            retry = f", retrying in {event.retry_in_s:.0f} s" if event.retry_in_s else ""
+            retry = f", retrying in {event.retry_in_s:.0f}\u00a0s" if event.retry_in_s else ""
             self.registration.setText(f"● Phone: not registered ({event.reason}{retry})")
             tint(self.registration, "error")
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.exceptions import TimeoutError as QtTimeout
 from pytestqt.qtbot import QtBot
 
+from app.ports.phone import RegistrationChanged
 from tests.gui.conftest import Harness
 from ui.theme import clipped
 
@@ -77,3 +78,24 @@ def test_a_cut_label_is_caught(harness: Harness, qtbot: QtBot) -> None:
     label.setMaximumWidth(120)
     QApplication.processEvents()
     assert any("very long agent name" in p for p in clipped(harness.window))
+
+
+def test_a_long_phone_status_takes_a_second_line_not_more_width(harness: Harness,
+                                                                 qtbot: QtBot) -> None:
+    h, w = harness, harness.window
+    with qtbot.waitSignal(h.controller.registration_did_change, timeout=5000):
+        h.phone.emit(RegistrationChanged(
+            False, 0, "certificate does not match sip.customer-care.eu-west.example.com", 30.0))
+    assert w.registration.text() == (
+        "● Phone: not registered (certificate does not match "
+        "sip.customer-care.eu-west.example.com, retrying in 30\u00a0s)")
+    at_small_size(h, qtbot)  # the window can still shrink to the small screen
+    fits(h, "phone not registered, long reason")
+
+
+def test_the_card_tells_no_local_time_before_a_customer_is_picked(harness: Harness,
+                                                                   qtbot: QtBot) -> None:
+    qtbot.wait(1300)  # the card's clock would have ticked
+    assert harness.window.card.local_time.text() == ""
+    harness.pick("Ana Garc")
+    qtbot.waitUntil(lambda: "Chicago" in harness.window.card.local_time.text(), timeout=5000)

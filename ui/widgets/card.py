@@ -116,8 +116,7 @@ class CustomerCardView(QFrame):
         layout.addLayout(form)
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self._tick)
-        self._ticker.start()
+        self._ticker.timeout.connect(self._tick)  # started by the first card: no clock before
 
     def _use_alternate(self) -> None:
         self.alternate_problem.setVisible(False)
@@ -183,6 +182,8 @@ class CustomerCardView(QFrame):
         self.recent.setText("\n".join(lines) or "none")
         self._show_callbacks(card, decision.zones[0] if decision.zones else "UTC")
         self._tick()
+        if not self._ticker.isActive():
+            self._ticker.start()
 
     def _show_callbacks(self, card: CustomerCard, zone: str) -> None:
         """COMMIT: a promise made to this customer is in front of whoever calls them next."""
@@ -208,7 +209,7 @@ class CustomerCardView(QFrame):
         if self._callbacks:
             self._render_callbacks()
         if not self._zones:
-            self.local_time.setText("unknown zone" if self.name.text() else "")
+            self.local_time.setText("unknown zone")
             return
         now = self._clock.now()
         parts = []

@@ -18,7 +18,7 @@ import re
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from app.domain.errors import CallwiseError, RecordsNotOpen
-from app.ports.phone import DtmfMethod, SipAccountConfig, Transport
+from app.ports.phone import DtmfMethod, PendingPassword, SipAccountConfig, Transport
 from app.settings import Settings, audio_choice, load_settings
 
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ class AppGraph:
     clock: Clock
     account: SipAccountConfig
     agent: Agent  # from the settings; the stored agent wins once the records are open
+    password: PendingPassword | None = None  # the account's, when it is still being read
     records: Records | None = None
     pack_path: Path | None = None  # None: the pack shipped with Callwise
     demo_line: DemoLine | None = None
@@ -155,7 +156,7 @@ class AppGraph:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def start_phone(self) -> None:
-        self.phone.start(self.account)
+        self.phone.start(self.account, self.password)
 
     @property
     def records_open(self) -> bool:
@@ -305,6 +306,7 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
     url = database_url_for(settings, database, data_dir_override, demo)
     agent = _agent(settings, demo)
     demo_line: DemoLine | None = None
+    pending: CompanyPassword | None = None  # the demo line asks for none
     try:
         if demo:
             demo_line = DemoLine()
@@ -313,7 +315,8 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
             account = SipAccountConfig(registrar=f"sip:{domain}", username=agent.id,
                                        domain=domain, transport=Transport.UDP, null_audio=True)
         else:
-            account = company_account(settings, password)
+            account = company_line(settings)
+            pending = CompanyPassword(account.username, password)
     except BaseException:
         if demo_line is not None:
             demo_line.stop()
@@ -325,6 +328,7 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
     company = {"company": str(settings["company.name"]),
                "support_number": str(settings["company.support_number"])}
     return AppGraph(settings=settings, phone=phone, clock=clock, account=account, agent=agent,
+                    password=pending,
                     pack_path=Path(pack_setting) if pack_setting else None,
                     demo_line=demo_line, company=company, records_url=url,
                     data_dir=data_dir(data_dir_override), demo=demo,
@@ -375,27 +379,53 @@ def start_password_lookup(settings: Settings, *, demo: bool) -> PasswordLookup |
     return PasswordLookup(username)
 
 
-def company_account(settings: Settings, lookup: PasswordLookup | None = None) -> SipAccountConfig:
-    """`lookup`: a password lookup already started for this user (else it is read here)."""
+def company_line(settings: Settings) -> SipAccountConfig:
+    """The company account as IT configured it, without its password (see `CompanyPassword`).
+    Raises CallwiseError when there is no account to register."""
     registrar = str(settings["sip.registrar"])
     username = str(settings["sip.username"])
     if not registrar or not username:
         raise CallwiseError(
             "No company SIP account is configured on this workstation.",
             action="Ask IT to set sip.registrar and sip.username, or run `callwise --demo`.")
-    if lookup is not None and lookup.username == username:
-        password = lookup.result()
-    else:
-        from app.keyring.secrets import SipSecrets
-
-        password = SipSecrets().get_password(username)
-    if not password:
-        raise CallwiseError(f"No SIP password for {username} in the OS keyring.",
-                            action="Ask IT to provision it, or store it with `callwise password set sip`.")
     return SipAccountConfig(
         registrar=registrar, username=username,
         domain=str(settings["sip.domain"]) or registrar.removeprefix("sip:"),
-        password=password, transport=Transport(settings["sip.transport"]),
+        transport=Transport(settings["sip.transport"]),
         proxy=str(settings["sip.proxy"]) or None,
         tls_ca_file=str(settings["sip.tls_ca_file"]) or None, null_audio=False,
         dtmf_method=DtmfMethod(settings["sip.dtmf_method"]))
+
+
+class CompanyPassword:
+    """The company account's SIP password, from a keyring lookup already under way (or read
+    here when there is none). The desktop hands it to the phone, which starts its SIP stack
+    meanwhile and registers once it is read (`app.ports.phone.PendingPassword`): the window
+    never waits for the keyring."""
+
+    def __init__(self, username: str, lookup: PasswordLookup | None = None) -> None:
+        self.username = username
+        self._lookup = lookup if lookup is not None and lookup.username == username else None
+
+    def done(self) -> bool:
+        return self._lookup is None or self._lookup.done()
+
+    def result(self) -> str:
+        lookup, self._lookup = self._lookup, None
+        if lookup is not None:
+            password = lookup.result()
+        else:
+            from app.keyring.secrets import SipSecrets
+
+            password = SipSecrets().get_password(self.username)
+        if not password:
+            raise CallwiseError(f"No SIP password for {self.username} in the OS keyring.",
+                                action="Ask IT to provision it, or store it with "
+                                       "`callwise password set sip`.")
+        return password
+
+
+def company_account(settings: Settings, lookup: PasswordLookup | None = None) -> SipAccountConfig:
+    """The company account with its password, read now (`callwise doctor --test-call`)."""
+    line = company_line(settings)
+    return replace(line, password=CompanyPassword(line.username, lookup).result())

@@ -170,10 +170,10 @@ def _timeline_hooks(mark: Callable[[str], None]) -> None:
         setattr(owner, name, timed)
 
     around(bootstrap, "start_password_lookup", "keyring lookup process started")
-    around(bootstrap, "prepare", "bootstrap.prepare (settings, policy, phone; no store)")
-    around(bootstrap, "company_account", "company account (password lookup collected)")
+    around(bootstrap, "prepare", "bootstrap.prepare (settings, phone; no policy, no store)")
     around(bootstrap.AppGraph, "start_phone", "start_phone")
-    around(bootstrap.AppGraph, "open_records", "open_records on the worker (store, desk)")
+    around(bootstrap.CompanyPassword, "result", "SIP password collected, on the SIP thread")
+    around(bootstrap.AppGraph, "open_records", "open_records on the worker (policy, store, desk)")
 
 
 def _when_imported(module_name: str, then: Callable[[Any], None],

@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is not None:
         return int(func(args))
-    # Before Qt and the widgets are imported (about 300 ms): the keyring lookup runs in a child
-    # process meanwhile, so the password is there when the graph is built.
+    # Before Qt and the widgets are imported: the keyring lookup runs in a child process
+    # meanwhile; the phone starts its SIP stack without waiting and registers once it answers.
     from app import bootstrap
 
     settings = bootstrap.load_app_settings()

@@ -4,7 +4,8 @@ Why a process: importing `keyring` with its Secret Service backend and asking ov
 about 140 ms and leaves about 22 MiB (keyring, jeepney, cryptography) in whatever process does
 it. The desktop needs the SIP password once, at start-up; a child started before the desktop
 imports Qt does the lookup on the other CPU while the window is being built, and takes that
-memory with it when it exits.
+memory with it when it exits. Nobody waits for it: the phone polls `done` from its own loop
+and registers once it is (`app.ports.phone.PendingPassword`).
 
 The password travels only over the child's stdout pipe, as one JSON line: never in argv, the
 environment, a file or a log. Errors come back as the same `KeyringUnavailable` sentence the
@@ -17,6 +18,7 @@ import json
 import logging
 import subprocess
 import sys
+import time
 
 from app.keyring.secrets import SERVICE, KeyringUnavailable
 
@@ -26,18 +28,28 @@ log = logging.getLogger(__name__)
 class PasswordLookup:
     """One lookup, started at construction; `result` may be called once, from any one thread."""
 
-    def __init__(self, username: str, service: str = SERVICE) -> None:
+    def __init__(self, username: str, service: str = SERVICE, timeout_s: float = 30.0) -> None:
         self.username = username
+        self.timeout_s = timeout_s  # a locked keyring may be waiting for the agent to unlock it
         self._service = service
+        self._started = time.monotonic()
         self._proc: subprocess.Popen[str] | None = None
         if not getattr(sys, "frozen", False):
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "app.keyring.lookup", service, username],
+                [sys.executable, "-m", "app.keyring.answer", service, username],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 text=True)
 
-    def result(self, timeout_s: float = 30.0) -> str | None:
-        """The password, or None when the keyring has none for this user.
+    def done(self) -> bool:
+        """True once `result` answers without waiting: the child has answered, or its time is
+        up (a keyring left locked: `result` then says so)."""
+        proc = self._proc
+        return (proc is None or proc.poll() is not None
+                or time.monotonic() - self._started >= self.timeout_s)
+
+    def result(self) -> str | None:
+        """The password, or None when the keyring has none for this user. Waits at most until
+        `timeout_s` after the lookup started.
 
         Raises KeyringUnavailable with the sentence the agent reads."""
         if self._proc is None:
@@ -46,12 +58,13 @@ class PasswordLookup:
             return SipSecrets(self._service).get_password(self.username)
         proc, self._proc = self._proc, None
         try:
-            out, err = proc.communicate(timeout=timeout_s)
+            out, err = proc.communicate(
+                timeout=max(0.0, self._started + self.timeout_s - time.monotonic()))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
             raise KeyringUnavailable(
-                f"The keyring did not answer within {timeout_s:.0f} seconds.",
+                f"The keyring did not answer within {self.timeout_s:.0f} seconds.",
                 action="Unlock the keyring and try again.") from None
         try:
             answer = json.loads(out) if proc.returncode == 0 else None
@@ -73,21 +86,3 @@ class PasswordLookup:
         if proc is not None:
             proc.kill()
             proc.communicate()
-
-
-def _main(argv: list[str]) -> int:
-    from app.domain.errors import CallwiseError
-    from app.keyring.secrets import SipSecrets
-
-    service, username = argv
-    try:
-        answer: dict[str, str | None] = {"password": SipSecrets(service).get_password(username)}
-    except CallwiseError as e:
-        answer = {"error": e.message, "action": e.action}
-    sys.stdout.write(json.dumps(answer))
-    sys.stdout.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main(sys.argv[1:]))

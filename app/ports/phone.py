@@ -51,6 +51,20 @@ class SipAccountConfig:
     dtmf_method: DtmfMethod = DtmfMethod.RFC4733
 
 
+class PendingPassword(Protocol):
+    """A SIP password still being read (the keyring lookup runs in a child process started
+    before the window): the phone starts its SIP stack meanwhile and registers once `done`."""
+
+    def done(self) -> bool:
+        """True once `result` answers without waiting."""
+        ...
+
+    def result(self) -> str:
+        """The password. Raises CallwiseError with the sentence the agent reads (no password
+        in the keyring, the keyring locked or missing)."""
+        ...
+
+
 class CallPhase(StrEnum):
     CALLING = "calling"  # INVITE sent
     RINGING = "ringing"  # 180/183 received
@@ -188,7 +202,9 @@ class Phone(Protocol):
 
     def subscribe(self, callback: Callable[[PhoneEvent], None]) -> None: ...
 
-    def start(self, account: SipAccountConfig) -> None: ...
+    def start(self, account: SipAccountConfig, password: PendingPassword | None = None) -> None:
+        """`password`: when given, replaces `account.password` once it is read."""
+        ...
 
     def dial(self, ref: str, uri: str) -> None: ...
 

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import pjsua2 as pj
 
 from app.domain.enums import CallOutcome
+from app.domain.errors import CallwiseError
 from app.ports.phone import (
     AudioChanged,
     AudioDevicesListed,
@@ -52,6 +53,7 @@ from app.ports.phone import (
     DtmfMethod,
     IncomingCall,
     MessageResult,
+    PendingPassword,
     PhoneEvent,
     PhoneFailed,
     RegistrationChanged,
@@ -75,6 +77,7 @@ _DTMF = re.compile(r"[0-9A-Da-d*#]{1,64}")
 _WAKE = b"\r\n\r\n"
 _POLL_MS_WITH_WAKE = 20
 _POLL_MS_WITHOUT_WAKE = 2
+_POLL_MS_READING_PASSWORD = 5  # nothing wakes the loop when the keyring lookup finishes
 _WATCHDOG_S = 1.0
 _EXTRA_CALL_SLOTS = 2  # room for calls we only accept in order to reject them
 # pjsip's select() ioqueue has 64 slots for every socket (SIP transports and 2 per call for
@@ -389,6 +392,8 @@ class SipPhone:
         self._log_bridge: _LogBridge | None = None
         self._acc: _Account | None = None
         self._account: SipAccountConfig | None = None
+        self._password: tuple[PendingPassword, int] | None = None  # and the transport id
+        self._no_line = "the phone is not running"  # why there is no account, when there is none
         self._trusted: frozenset[tuple[str, int | None]] = frozenset()
         self._calls: dict[str, _Leg] = {}  # the only owner of live Calls
         self._deferred_dials: dict[str, str] = {}  # ref -> uri waiting for socket slots
@@ -423,8 +428,12 @@ class SipPhone:
         with self._lock:
             self._subscribers = (*self._subscribers, callback)
 
-    def start(self, account: SipAccountConfig) -> None:
-        """Start the owner thread; registration results arrive as `RegistrationChanged`."""
+    def start(self, account: SipAccountConfig, password: PendingPassword | None = None) -> None:
+        """Start the owner thread; registration results arrive as `RegistrationChanged`.
+
+        `password`: a password still being read. The SIP stack and its transport start at
+        once; the REGISTER goes out when the password is there, and a password that cannot be
+        read is reported as the registration's reason."""
         with self._lock:
             if self._thread is not None:
                 raise RuntimeError("SipPhone.start() may be called once; make a new SipPhone")
@@ -432,7 +441,7 @@ class SipPhone:
             self._wake_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self._wake_sock.setblocking(False)
             self._thread = threading.Thread(
-                target=self._run, args=(account,), name="sip-owner", daemon=True
+                target=self._run, args=(account, password), name="sip-owner", daemon=True
             )
             self._thread.start()
 
@@ -637,6 +646,8 @@ class SipPhone:
 
     def _poll_ms(self) -> int:
         ms = _POLL_MS_WITH_WAKE if self._wake_addr is not None else _POLL_MS_WITHOUT_WAKE
+        if self._password is not None:
+            ms = min(ms, _POLL_MS_READING_PASSWORD)
         if self._timers:
             until = (self._timers[0][0] - self._clock()) * 1000.0
             ms = max(0, min(ms, int(until) + 1))
@@ -657,9 +668,9 @@ class SipPhone:
 
     # ----------------------------------------------------------------- owner thread: life
 
-    def _run(self, account: SipAccountConfig) -> None:
+    def _run(self, account: SipAccountConfig, password: PendingPassword | None) -> None:
         try:
-            self._init_lib(account)
+            self._init_lib(account, password)
         except Exception as exc:
             _log_failure("SIP engine could not start")
             self._emit(PhoneFailed(f"SIP engine could not start: {_error_text(exc)}"))
@@ -671,6 +682,7 @@ class SipPhone:
         try:
             while not self._done:
                 self._drain_commands()
+                self._register_when_the_password_is_read()
                 self._run_due_timers()
                 if self._done:
                     break
@@ -685,7 +697,7 @@ class SipPhone:
             self._stopped.set()
             self._fail_futures()
 
-    def _init_lib(self, account: SipAccountConfig) -> None:
+    def _init_lib(self, account: SipAccountConfig, password: PendingPassword | None) -> None:
         self._account = account
         self._backoff = Backoff(account.retry_min_s, account.retry_max_s)
         _silence_pjlib_console()
@@ -716,8 +728,30 @@ class SipPhone:
         self._null_requested = account.null_audio
         self._apply_audio(self._audio_choice)
         # REGISTER first: incoming requests wait for the loop below, which needs `_trusted`.
-        self._create_account(account, transport_id)
+        if password is None:
+            self._create_account(account, transport_id)
+        else:
+            self._password = (password, transport_id)  # the loop registers once it is read
         self._trusted = self._trusted_sources(account)
+
+    def _register_when_the_password_is_read(self) -> None:
+        pending = self._password
+        if pending is None or not pending[0].done():
+            return
+        self._password = None
+        source, transport_id = pending
+        try:
+            password = source.result()
+        except CallwiseError as exc:
+            # No account is made: calls and messages say the phone is not running, and the
+            # agent reads why in the registration status.
+            log.warning("no SIP password: %s", exc.said())
+            self._no_line = exc.message.rstrip(".")
+            self._emit(RegistrationChanged(False, 0, self._no_line))
+            return
+        assert self._account is not None
+        self._account = replace(self._account, password=password)
+        self._create_account(self._account, transport_id)
 
     def _create_transport(self, account: SipAccountConfig) -> int:
         tc = pj.TransportConfig()
@@ -931,7 +965,7 @@ class SipPhone:
         self._deferred_dials.pop(ref, None)
         acc, account = self._acc, self._account
         if acc is None or account is None:
-            self._end_unplaced(ref, "the phone is not running")
+            self._end_unplaced(ref, self._no_line)
             return
         if self._active_calls() >= account.max_calls:
             self._end_unplaced(ref, f"already {account.max_calls} calls in progress")
@@ -1416,7 +1450,7 @@ class SipPhone:
     def _do_message(self, ref: str, uri: str, text: str) -> None:
         acc, account = self._acc, self._account
         if acc is None or account is None:
-            self._emit(MessageResult(ref, False, 0, "the phone is not running"))
+            self._emit(MessageResult(ref, False, 0, self._no_line))
             return
         target = _target_uri(uri, account.domain)
         buddy = pj.Buddy()

@@ -35,6 +35,7 @@ from app.ports.phone import (
     CallProgressed,
     IncomingCall,
     MessageResult,
+    PendingPassword,
     PhoneEvent,
     SipAccountConfig,
 )
@@ -70,7 +71,7 @@ class FakePhone:
         for s in self._subscribers:
             s(event)
 
-    def start(self, account: SipAccountConfig) -> None:
+    def start(self, account: SipAccountConfig, password: PendingPassword | None = None) -> None:
         pass
 
     def dial(self, ref: str, uri: str) -> None:

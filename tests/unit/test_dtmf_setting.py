@@ -1,22 +1,14 @@
-"""IT's `sip.dtmf_method` reaches the company account the phone starts with."""
+"""IT's `sip.dtmf_method` reaches the company account the phone starts with (its password is
+read separately, by the phone: tests/integration/sip/test_pending_password.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from app.bootstrap import company_account
+from app.bootstrap import company_line
 from app.ports.phone import DtmfMethod
 from app.settings import load_settings
-
-
-class KnownPassword:
-    """Stands in for the keyring lookup (the real one is proven in tests/integration/keyring)."""
-
-    username = "agent7"
-
-    def result(self) -> str:
-        return "secret"
 
 
 def account(tmp_path: Path, machine: str) -> Any:
@@ -24,7 +16,7 @@ def account(tmp_path: Path, machine: str) -> Any:
     path.write_text('[sip]\nregistrar = "sip:pbx.example.com"\n' + machine)
     user = tmp_path / "user.toml"
     user.write_text('[sip]\nusername = "agent7"\n')
-    return company_account(load_settings(user, path), KnownPassword())  # type: ignore[arg-type]
+    return company_line(load_settings(user, path))
 
 
 def test_rfc4733_unless_it_says_otherwise(tmp_path: Path) -> None:

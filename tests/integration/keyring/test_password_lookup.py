@@ -23,7 +23,7 @@ from app.keyring.lookup import PasswordLookup
 from app.keyring.secrets import KeyringUnavailable
 out = {}
 try:
-    out["password"] = PasswordLookup(sys.argv[1]).result(timeout_s=30)
+    out["password"] = PasswordLookup(sys.argv[1], timeout_s=30).result()
 except KeyringUnavailable as e:
     out["error"] = e.message
 out["keyring_loaded_here"] = any(m == "keyring" or m.startswith("keyring.") for m in sys.modules)

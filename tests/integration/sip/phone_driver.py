@@ -19,8 +19,18 @@ from app.ports.phone import CallEnded, CallPhase, IncomingCall, SipAccountConfig
 from app.sip.engine import SipPhone
 from tests.integration.sip.events import EventLog
 
-STATES = ("never_started", "starting", "registering", "idle", "calling", "ringing", "in_call",
-          "two_calls", "held", "incoming", "dead_far_end")
+STATES = ("never_started", "starting", "reading_password", "registering", "idle", "calling",
+          "ringing", "in_call", "two_calls", "held", "incoming", "dead_far_end")
+
+
+class LockedKeyring:
+    """A password that is never read: the keyring waits for the agent to unlock it."""
+
+    def done(self) -> bool:
+        return False
+
+    def result(self) -> str:
+        raise AssertionError("never asked: the keyring has not answered")
 
 
 def main() -> int:
@@ -39,8 +49,9 @@ def main() -> int:
     if state != "never_started":
         phone.start(SipAccountConfig(registrar=args.registrar, username="agent",
                                      domain="callwise.test", password="secret",
-                                     retry_min_s=1, retry_max_s=2))
-    if state not in ("never_started", "starting", "registering"):
+                                     retry_min_s=1, retry_max_s=2),
+                    LockedKeyring() if state == "reading_password" else None)
+    if state not in ("never_started", "starting", "reading_password", "registering"):
         log.registered()
     if state in ("calling", "ringing", "in_call", "two_calls", "held", "dead_far_end"):
         phone.dial("c1", args.target)
@@ -53,8 +64,8 @@ def main() -> int:
     if state == "held":
         phone.hold("c1")
         log.phase("c1", CallPhase.HELD)
-    if state == "registering":
-        time.sleep(0.3)  # the REGISTER is out, its answer never comes
+    if state in ("registering", "reading_password"):
+        time.sleep(0.3)  # the REGISTER is out and unanswered, or waits for the password
     print("READY", flush=True)
     if state == "incoming":
         log.wait_for(IncomingCall, timeout_s=10)

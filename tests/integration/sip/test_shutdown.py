@@ -72,6 +72,14 @@ def test_while_starting(kamailio: Kamailio) -> None:
     assert ended == []
 
 
+def test_while_the_keyring_is_still_being_read(kamailio: Kamailio) -> None:
+    # The SIP stack is up, the REGISTER waits for a password that never comes (a locked
+    # keyring): closing Callwise meanwhile must not wait for the keyring.
+    with driver("reading_password", kamailio.uri) as proc:
+        seconds, ended = finish(proc)
+    assert ended == [] and seconds < 1.0
+
+
 def test_while_a_register_is_unanswered() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as hole:
         hole.bind((LOOPBACK, 0))

@@ -7,6 +7,7 @@ then the graph closes the phone (hang up, unregister, destroy) before the store.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import threading
@@ -215,6 +216,7 @@ def open_records(graph: bootstrap.AppGraph, desktop: Desktop,
     the same worker; the window says "Opening records…" and keeps the controls that need them
     disabled. A pack or a store that does not open is shown in the window and logged; nothing is
     written anywhere else."""
+    gc.enable()  # off since `ui.entry` started the desktop: the window is up now
     window, controller = desktop.window, desktop.controller
     window.show_records_opening()
 

@@ -110,7 +110,8 @@ def test_a_broken_policy_pack_is_shown_and_nothing_is_opened_or_dialled(
 # A fresh interpreter, as the desktop starts: the window is built and shown, then the records
 # (and the policy pack with them) open on the worker.
 _BEFORE_THE_RECORDS = r"""
-import sys, tempfile
+import gc, sys, tempfile
+gc.disable()  # as ui.entry starts the desktop
 from PySide6.QtWidgets import QApplication
 from app import bootstrap
 from ui.application import open_desktop, open_records
@@ -124,7 +125,8 @@ loaded = sorted(m for m in sys.modules if m.startswith(("app.policy", "app.servi
 print("before:", " ".join(loaded) or "-", "|", desktop.window.pack.text())
 open_records(graph, desktop, then=app.quit)
 app.exec()
-print("after:", "app.policy.pack" in sys.modules, "|", desktop.window.pack.text())
+print("after:", "app.policy.pack" in sys.modules, "|", desktop.window.pack.text(), "|",
+      "collector on" if gc.isenabled() else "collector off")
 desktop.close()
 graph.close()
 """
@@ -144,3 +146,4 @@ def test_the_window_is_on_screen_before_the_policy_and_the_records_load(tmp_path
     before, after = (line for line in out.stdout.splitlines() if line.startswith(("before", "after")))
     assert before == "before: - | Policy pack loading…"
     assert after.startswith("after: True | Policy pack 20")
+    assert after.endswith("| collector on")  # off for the start-up only

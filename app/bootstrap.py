@@ -5,7 +5,8 @@ the SIP owner thread, the demo line process) is made here and torn down by `AppG
 a fixed order: phone first (hang up, unregister, destroy), then the demo line, then the store.
 
 Module-level imports are kept light (settings, errors, the phone port): `ui.entry` imports this
-module before Qt to start the SIP password lookup (`start_password_lookup`) as early as it can;
+module before Qt; the SIP password lookup (`app.keyring.lookup.company_password_lookup`) is
+started even earlier, from the settings alone;
 the phone adapter is imported by `prepare`, and the policy, services and store only when the
 records open (`AppGraph.open_records`), on the desk worker after the window's first frame.
 """
@@ -27,7 +28,7 @@ import platformdirs
 
 from app.domain.errors import CallwiseError, RecordsNotOpen
 from app.ports.phone import DtmfMethod, PendingPassword, SipAccountConfig, Transport
-from app.settings import Settings, audio_choice, load_settings
+from app.settings import APP_NAME, Settings, audio_choice, load_app_settings, user_config_file
 
 if TYPE_CHECKING:
     from app.domain.agent import Agent
@@ -41,15 +42,6 @@ if TYPE_CHECKING:
     from app.services.desk import Desk
 
 log = logging.getLogger(__name__)
-APP_NAME = "Callwise"
-
-
-def user_config_file() -> Path:
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "callwise.toml"
-
-
-def load_app_settings() -> Settings:
-    return load_settings(user_config_file())
 
 
 def data_dir(override: str | None) -> Path:
@@ -294,7 +286,7 @@ def prepare(*, demo: bool, database: str | None = None, data_dir_override: str |
     """The graph without its records: what the window and the phone need, so they come up
     first; `AppGraph.open_records` brings the policy pack and the store in on the desk worker.
 
-    `password`: the lookup `start_password_lookup` started for these settings, if any."""
+    `password`: the lookup `company_password_lookup` started for these settings, if any."""
     from app.domain.clock import SystemClock
     from app.sip.engine import SipPhone
 
@@ -365,18 +357,6 @@ def _mailer(settings: Settings) -> Mailer | None:
                         ca_file=str(settings["smtp.ca_file"]))
     password = SipSecrets(SMTP_SERVICE).get_password(config.username) if config.username else None
     return SmtpMailer(config, password)
-
-
-def start_password_lookup(settings: Settings, *, demo: bool) -> PasswordLookup | None:
-    """Starts reading the company account's SIP password now, in a child process, so the
-    keyring's import and D-Bus round trip overlap the desktop's own start-up; `build` collects
-    the answer. None when no company account will be used (demo, or none configured)."""
-    username = str(settings["sip.username"])
-    if demo or not username or not str(settings["sip.registrar"]):
-        return None
-    from app.keyring.lookup import PasswordLookup
-
-    return PasswordLookup(username)
 
 
 def company_line(settings: Settings) -> SipAccountConfig:

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain.errors import CallwiseError
-from app.ports.phone import AudioChoice
+
+if TYPE_CHECKING:
+    from app.ports.phone import AudioChoice
 
 
 class Scope(StrEnum):
@@ -85,6 +86,7 @@ SCHEMA: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SCHEMA}
+APP_NAME = "Callwise"
 MACHINE_CONFIG_ENV = "CALLWISE_MACHINE_CONFIG"
 DEFAULT_MACHINE_CONFIG = Path("/etc/callwise/callwise.toml")
 
@@ -150,6 +152,17 @@ def _check(name: str, value: Any, where: str) -> Setting:
     return setting
 
 
+def user_config_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "callwise.toml"
+
+
+def load_app_settings() -> Settings:
+    """This user's settings on this machine: what the desktop and every subcommand read."""
+    return load_settings(user_config_file())
+
+
 def load_settings(user_file: Path | None, machine_file: Path | None = None) -> Settings:
     if machine_file is None:
         machine_file = Path(os.environ.get(MACHINE_CONFIG_ENV, DEFAULT_MACHINE_CONFIG))
@@ -167,6 +180,8 @@ def load_settings(user_file: Path | None, machine_file: Path | None = None) -> S
 
 def audio_choice(settings: Settings) -> AudioChoice:
     """The sound devices the agent chose, as remembered (`audio.*`)."""
+    from app.ports.phone import AudioChoice  # the phone port: not needed to read the settings
+
     return AudioChoice(str(settings["audio.input"]), str(settings["audio.output"]),
                        str(settings["audio.ring"]))
 
@@ -199,6 +214,8 @@ def save_user_settings(path: Path, values: Mapping[str, Any]) -> None:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         mode = 0o644
+    import tempfile
+
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:

@@ -152,28 +152,36 @@ def child_register(port: int, idle_s: float) -> int:
     return 0
 
 
+def _around(owner: object, name: str, label: str, mark: Callable[[str], None]) -> None:
+    original = getattr(owner, name)
+
+    def timed(*args: object, **kwargs: object) -> object:
+        mark(f"{label} start")
+        try:
+            return original(*args, **kwargs)
+        finally:
+            mark(f"{label} end")
+
+    setattr(owner, name, timed)
+
+
 def _timeline_hooks(mark: Callable[[str], None]) -> None:
     """Note when the start-up steps begin and end (only in the `--timeline` run). Imports only
-    what `ui.entry` imports before Qt, so the run is not slowed by the probe itself."""
+    what `ui.entry` imports before Qt, so the run is not slowed by the probe itself; the steps
+    of `app.bootstrap` are wrapped once `ui.application` has imported it (`_bootstrap_hooks`)."""
+    from app.keyring import lookup
+
+    _around(lookup, "company_password_lookup", "keyring lookup process started", mark)
+
+
+def _bootstrap_hooks(mark: Callable[[str], None]) -> None:
     from app import bootstrap
 
-    def around(owner: object, name: str, label: str) -> None:
-        original = getattr(owner, name)
-
-        def timed(*args: object, **kwargs: object) -> object:
-            mark(f"{label} start")
-            try:
-                return original(*args, **kwargs)
-            finally:
-                mark(f"{label} end")
-
-        setattr(owner, name, timed)
-
-    around(bootstrap, "start_password_lookup", "keyring lookup process started")
-    around(bootstrap, "prepare", "bootstrap.prepare (settings, phone; no policy, no store)")
-    around(bootstrap.AppGraph, "start_phone", "start_phone")
-    around(bootstrap.CompanyPassword, "result", "SIP password collected, on the SIP thread")
-    around(bootstrap.AppGraph, "open_records", "open_records on the worker (policy, store, desk)")
+    _around(bootstrap, "prepare", "bootstrap.prepare (settings, phone; no policy, no store)", mark)
+    _around(bootstrap.AppGraph, "start_phone", "start_phone", mark)
+    _around(bootstrap.CompanyPassword, "result", "SIP password collected, on the SIP thread", mark)
+    _around(bootstrap.AppGraph, "open_records", "open_records on the worker (policy, store, desk)",
+            mark)
 
 
 def _when_imported(module_name: str, then: Callable[[Any], None],
@@ -261,6 +269,8 @@ def child_app(argv: list[str], idle_s: float, timeline: bool = False) -> int:
         print(f"MARK {time.monotonic():.6f} {label}", flush=True)
 
     def probe(application: Any) -> None:
+        if timeline:
+            _bootstrap_hooks(mark)
         original = application.open_desktop
 
         def open_desktop(*args: object, **kwargs: object) -> object:

@@ -22,12 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     # the desktop: the cyclic collector would scan them some 70 times while they are made and
     # free nothing (about 10 ms). `ui.application.open_records` turns it back on.
     gc.disable()
-    # Before Qt and the widgets are imported: the keyring lookup runs in a child process
-    # meanwhile; the phone starts its SIP stack without waiting and registers once it answers.
-    from app import bootstrap
+    # First of all, from the settings alone: the keyring lookup runs in a child process while
+    # this one imports Qt and builds the window; the phone starts its SIP stack without
+    # waiting for it and registers once it answers.
+    from app.keyring.lookup import company_password_lookup
+    from app.settings import load_app_settings
 
-    settings = bootstrap.load_app_settings()
-    password = bootstrap.start_password_lookup(settings, demo=args.demo)
+    settings = load_app_settings()
+    password = company_password_lookup(settings, demo=args.demo)
     try:
         from ui.pyside_feature import read_sources_lightly
 

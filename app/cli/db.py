@@ -73,7 +73,8 @@ def database_url(args: argparse.Namespace) -> str:
     explicit = getattr(args, "database", None)
     if explicit:
         return str(explicit)
-    from app.bootstrap import database_url_for, load_app_settings
+    from app.bootstrap import database_url_for
+    from app.settings import load_app_settings
 
     return database_url_for(load_app_settings(), None, getattr(args, "data_dir", None))
 

@@ -117,8 +117,9 @@ def _account(args: argparse.Namespace) -> tuple[SipAccountConfig, str, str, Demo
     """(account, the address to bind, how it was reached, the demo line to stop afterwards)."""
     from dataclasses import replace
 
-    from app.bootstrap import DemoLine, company_account, load_app_settings
+    from app.bootstrap import DemoLine, company_account
     from app.ports.phone import SipAccountConfig, Transport
+    from app.settings import load_app_settings
 
     if getattr(args, "demo", False):
         line = DemoLine()
@@ -165,7 +166,8 @@ def _run_test_call(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.test_call:
         return _run_test_call(args)
-    from app.bootstrap import database_url_for, load_app_settings
+    from app.bootstrap import database_url_for
+    from app.settings import load_app_settings
 
     settings = load_app_settings()
     url = database_url_for(settings, args.database, args.data_dir, getattr(args, "demo", False))

@@ -49,7 +49,7 @@ def _account_options(p: argparse.ArgumentParser) -> None:
 def _user(args: argparse.Namespace) -> str:
     if args.user:
         return str(args.user)
-    from app.bootstrap import load_app_settings
+    from app.settings import load_app_settings
 
     setting, words = _ACCOUNTS[args.account]
     configured = str(load_app_settings()[setting])

@@ -15,14 +15,26 @@ in-process `SipSecrets` would raise. A frozen build (no `python -m`) looks up in
 from __future__ import annotations
 
 import json
-import logging
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from app.keyring.secrets import SERVICE, KeyringUnavailable
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+
+def company_password_lookup(settings: Settings, *, demo: bool) -> PasswordLookup | None:
+    """Starts reading the company account's SIP password now, in a child process, so the
+    keyring's import and D-Bus round trip overlap the desktop's own start-up; the phone collects
+    the answer (`app.bootstrap.CompanyPassword`). None when no company account will be used
+    (demo, or none configured). Imports only the settings: it runs first thing at start-up."""
+    username = str(settings["sip.username"])
+    if demo or not username or not str(settings["sip.registrar"]):
+        return None
+    return PasswordLookup(username)
 
 
 class PasswordLookup:
@@ -72,7 +84,10 @@ class PasswordLookup:
             answer = None
         if not isinstance(answer, dict):
             # The child's traceback never holds the password: it had none to print.
-            log.warning("keyring lookup process failed (%s): %s", proc.returncode, err.strip())
+            import logging  # here: this module is imported before the desktop sets up logging
+
+            logging.getLogger(__name__).warning("keyring lookup process failed (%s): %s",
+                                                proc.returncode, err.strip())
             raise KeyringUnavailable("The keyring lookup failed; details are in the log.",
                                      action="Unlock the keyring and try again.")
         if "error" in answer:

@@ -4,11 +4,11 @@ Nothing in Callwise is created at import time; everything that owns a resource (
 the SIP owner thread, the demo line process) is made here and torn down by `AppGraph.close` in
 a fixed order: phone first (hang up, unregister, destroy), then the demo line, then the store.
 
-Module-level imports are kept light (settings, errors, the phone port): `ui.entry` imports this
-module before Qt; the SIP password lookup (`app.keyring.lookup.company_password_lookup`) is
-started even earlier, from the settings alone;
-the phone adapter is imported by `prepare`, and the policy, services and store only when the
-records open (`AppGraph.open_records`), on the desk worker after the window's first frame.
+Module-level imports are kept light (settings, errors, the phone port). The SIP password lookup
+(`app.keyring.lookup.company_password_lookup`) starts before this module is imported, from the
+settings alone; the phone adapter is imported by `prepare`, and the policy, the services and the
+store only when the records open (`AppGraph.open_records`), on the desk worker after the
+window's first frame.
 """
 
 from __future__ import annotations

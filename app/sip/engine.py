@@ -736,8 +736,8 @@ class SipPhone:
 
     def _register_when_the_password_is_read(self) -> None:
         pending = self._password
-        if pending is None or not pending[0].done():
-            return
+        if pending is None or self._done or self._closing or not pending[0].done():
+            return  # never an account after shutdown began: the library may be gone
         self._password = None
         source, transport_id = pending
         try:

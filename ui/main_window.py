@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         # a second line rather than push the window past 1366 px.
         self.registration.setWordWrap(True)
         self.registration.setMinimumWidth(chars_wide(self.registration, 66))
+        self.registration.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.pack = QLabel("Policy pack loading…")
         self.pack.setAccessibleName("Policy pack")
         tint(self.pack, "muted")

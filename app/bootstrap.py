@@ -190,7 +190,7 @@ class AppGraph:
         try:
             pack = load_pack(self.pack_path)
         except PackError as exc:  # its message is "FILE:LINE: problem", for IT
-            raise CallwiseError(f"The policy pack could not be loaded: {exc.message}",
+            raise CallwiseError(f"The policy pack could not be loaded: {exc.message}.",
                                 action=exc.action) from exc
         try:
             from app.storage import open_desktop_store

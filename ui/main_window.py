@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
         self.pack.setText("No policy pack in use")
         self.records.setText("Dialling is locked. " + error.said())
         self.records.setWordWrap(True)
+        # Wide enough for a file, a line and the fix in two or three lines, not a narrow column.
+        self.records.setMinimumWidth(chars_wide(self.records, 110))
+        self.callbacks.summary.setText("No callbacks to show: the records are not open.")
         tint(self.records, "error")
 
     def _update_call_widgets(self, record: CallRecord | None) -> None:

@@ -102,6 +102,12 @@ def test_a_broken_policy_pack_is_shown_and_nothing_is_opened_or_dialled(
         assert _controls(desktop) == [False] * 4
         assert not graph.records_open
         assert not records.exists()  # nothing was opened on a policy that did not load
+        # Said in two or three lines across the status bar, and the window still fits 1366 px.
+        assert desktop.window.records.width() >= desktop.window.width() * 2 // 5  # was ~240 px
+        assert desktop.window.minimumSizeHint().width() <= 1366
+        # Nothing says "Loading…" for something that will not come.
+        assert desktop.window.callbacks.summary.text() == (
+            "No callbacks to show: the records are not open.")
     finally:
         desktop.close()
         graph.close()

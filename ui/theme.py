@@ -49,9 +49,6 @@ class Tones:
     error: str
     muted: str
 
-    def of(self, tone: Tone) -> str:
-        return str(getattr(self, tone))
-
     def urgency(self, level: Urgency) -> str | None:
         """COMMIT: a late callback is an error, one due soon a warning, a later one plain text."""
         return {Urgency.OVERDUE: self.error, Urgency.DUE_SOON: self.warn}.get(level)
@@ -210,18 +207,15 @@ def tone_of(label: QWidget) -> str:
 
 
 def retint_all() -> None:
-    """Re-colour tinted labels and re-polish every style sheet.
+    """Re-colour tinted labels (the only widgets Callwise gives a style sheet).
 
-    Qt does not pass a new application palette down through a widget that has a style sheet:
-    its children keep the old palette — light lists in a dark window — until the sheet is set
-    again. Callwise's own sheets are the tinted labels'; anything else with one is re-polished.
+    Setting a label's sheet again also re-polishes it: Qt does not pass a new application
+    palette down through a widget that has a style sheet until the sheet is set again.
     """
     for widget in QApplication.allWidgets():
         tone = widget.property(_TONE)
         if tone is not None and isinstance(widget, QLabel):
             widget.setStyleSheet(_style(str(tone) or None, bool(widget.property(_BOLD))))
-        elif widget.styleSheet():
-            widget.setStyleSheet(widget.styleSheet())
 
 
 class Theme(QObject):

@@ -37,7 +37,8 @@ from app.storage import open_store
 from tests.gui.conftest import FakePhone
 from ui.controller import DeskController
 from ui.tasks import TaskRunner
-from ui.widgets.callbacks import AMBER, RED, CallbacksPanel, ScheduleCallbackDialog
+from ui.theme import LIGHT
+from ui.widgets.callbacks import CallbacksPanel, ScheduleCallbackDialog
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # Friday 10:00 AM in Chicago
 ANA = "demo-ana-garcia"
@@ -164,8 +165,8 @@ def test_overdue_callbacks_are_red_with_how_late_and_due_soon_ones_amber(rig: Ri
     assert shown[1][0] == "Due in 20 min"
     assert shown[2][0] == "Due in 2 h 50 min"
     first = row(rig.panel.mine, 0)
-    assert first.foreground(0).color().name() == RED and first.font(0).bold()
-    assert row(rig.panel.mine, 1).foreground(0).color().name() == AMBER
+    assert first.foreground(0).color().name() == LIGHT.error and first.font(0).bold()
+    assert row(rig.panel.mine, 1).foreground(0).color().name() == LIGHT.warn
     assert not row(rig.panel.mine, 2).font(0).bold()
     summary = rig.panel.summary.text()
     assert summary.startswith("1 overdue · 1 due soon · 3 open callbacks")
@@ -181,7 +182,7 @@ def test_a_callback_turns_red_the_minute_it_is_late_without_reloading(rig: Rig) 
     rig.clock.advance(timedelta(minutes=22))
     rig.panel.tick()  # what the panel's own timer does every half minute
     assert rows(rig.panel)[0][0] == "Overdue by 2 min"
-    assert row(rig.panel.mine, 0).foreground(0).color().name() == RED
+    assert row(rig.panel.mine, 0).foreground(0).color().name() == LIGHT.error
 
 
 def test_call_now_carries_the_customer_and_the_callback(rig: Rig) -> None:

@@ -251,15 +251,12 @@ class AudioDevices(QObject):
         self._runner = runner
         self._settings_file = settings_file
         self.dialog: AudioDevicesDialog | None = None
-        self.state = AudioState()
         self._saving = False
 
     def on_phone_event(self, event: PhoneEvent) -> None:
         if isinstance(event, AudioDevicesListed):
-            self.state = event.state
             self.devices_did_list.emit(event)
         elif isinstance(event, AudioChanged):
-            self.state = event.state
             self.audio_did_change.emit(event)
             if event.state.warnings and not self._saving:
                 self.warnings_did_arrive.emit("Sound: " + "; ".join(event.state.warnings) + ".")

@@ -39,7 +39,7 @@ from app.domain.clock import Clock
 from app.domain.commitment import CallbackRequest, Urgency, local_words, status_words, urgency
 from app.domain.enums import CallReason
 from app.domain.errors import CallwiseError
-from ui.theme import LIGHT, Tones, chars_wide, follow, lines_high, tint, tones
+from ui.theme import Tones, chars_wide, follow, lines_high, tint, tones
 
 if TYPE_CHECKING:  # boards and checks arrive with the records, after the window's first frame
     from app.services.callbacks import CallbackBoard, CallbackCheck, CallbackItem, SchedulingContext
@@ -51,7 +51,6 @@ def queue_label(queue: str) -> str:
 
 
 # The light theme's tones under their old names; the colour on screen comes from `tones()`.
-RED, AMBER, GREEN = LIGHT.error, LIGHT.warn, LIGHT.ok
 TICK_MS = 30_000  # lateness is worded to the minute
 
 _ID_ROLE = Qt.ItemDataRole.UserRole

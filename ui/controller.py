@@ -279,10 +279,7 @@ class DeskController(QObject):
         self._run(lambda: self.desk.search(number), found)
 
     def set_agent_state(self, state: AgentState) -> None:
-        def done(agent: Any) -> None:
-            self.agent_did_change.emit(agent)
-            self.refresh_gate()
-        self._run(lambda: self.desk.set_state(state), done)
+        self._run(lambda: self.desk.set_state(state), self._agent_changed)
 
     def send_notification(self, template: NotificationTemplate) -> None:
         customer = self.customer
@@ -367,8 +364,9 @@ class DeskController(QObject):
             self.held = False
             self.hold_did_change.emit(False)
         if isinstance(event, (CallProgressed, CallEnded, MessageResult)):
-            # The agent stays Talking while line one is up; ACW only once no line is live.
-            one_live = self.lines.consulting and not self.lines.is_inbound(getattr(event, "ref", ""))
+            # The agent stays Talking while line one is up; ACW only once no line is live. (Line
+            # one's own events returned above.)
+            one_live = self.lines.consulting
             self._run(lambda: self.desk.on_phone_event(event, line_one_live=one_live),
                       self._phone_event_recorded)
 

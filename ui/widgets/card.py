@@ -61,7 +61,6 @@ class CustomerCardView(QFrame):
         self._clock = clock
         self._zones: tuple[str, ...] = ()
         self._callbacks: tuple[Callback, ...] = ()
-        self._callback_zone = "UTC"
         self.name = QLabel("Pick a customer on the left.")
         self.name.setObjectName("customerName")
         emphasise(self.name, point_size=13)
@@ -180,22 +179,18 @@ class CustomerCardView(QFrame):
         lines = [f"{r.dialed_at:%b %d %H:%M} · {r.outcome.label if r.outcome else r.state.label}"
                  + (f" · {_short(r.memo.summary)}" if r.memo.summary else "") for r in card.recent[:4]]
         self.recent.setText("\n".join(lines) or "none")
-        self._show_callbacks(card, decision.zones[0] if decision.zones else "UTC")
+        self._callbacks = card.callbacks  # COMMIT: in front of whoever calls this customer next
+        self._render_callbacks()  # "none open" too, which the tick leaves alone
         self._tick()
         if not self._ticker.isActive():
             self._ticker.start()
-
-    def _show_callbacks(self, card: CustomerCard, zone: str) -> None:
-        """COMMIT: a promise made to this customer is in front of whoever calls them next."""
-        self._callbacks = card.callbacks
-        self._callback_zone = zone
-        self._render_callbacks()
 
     def _render_callbacks(self) -> None:
         """Re-worded as time passes ("Due in 5 min" becomes "Overdue by 1 min"); the label is
         touched only when its words change, so the one-second tick costs no restyling."""
         now = self._clock.now()
-        rows = [f"{local_words(cb.due_at, self._callback_zone)} · {status_words(cb.due_at, now)}"
+        zone = self._zones[0] if self._zones else "UTC"  # the customer's first zone
+        rows = [f"{local_words(cb.due_at, zone)} · {status_words(cb.due_at, now)}"
                 f" · {_reason_words(cb.reason)}" + (f" · in the {cb.queue} queue" if cb.queue else "")
                 for cb in self._callbacks]
         text = "\n".join(rows) or "none open"

@@ -77,7 +77,7 @@ _DTMF = re.compile(r"[0-9A-Da-d*#]{1,64}")
 _WAKE = b"\r\n\r\n"
 _POLL_MS_WITH_WAKE = 20
 _POLL_MS_WITHOUT_WAKE = 2
-_POLL_MS_READING_PASSWORD = 5  # nothing wakes the loop when the keyring lookup finishes
+_PASSWORD_POLL_S = 0.005  # nothing wakes the loop when the keyring lookup finishes
 _WATCHDOG_S = 1.0
 _EXTRA_CALL_SLOTS = 2  # room for calls we only accept in order to reject them
 # pjsip's select() ioqueue has 64 slots for every socket (SIP transports and 2 per call for
@@ -392,7 +392,6 @@ class SipPhone:
         self._log_bridge: _LogBridge | None = None
         self._acc: _Account | None = None
         self._account: SipAccountConfig | None = None
-        self._password: tuple[PendingPassword, int] | None = None  # and the transport id
         self._no_line = "the phone is not running"  # why there is no account, when there is none
         self._trusted: frozenset[tuple[str, int | None]] = frozenset()
         self._calls: dict[str, _Leg] = {}  # the only owner of live Calls
@@ -646,8 +645,6 @@ class SipPhone:
 
     def _poll_ms(self) -> int:
         ms = _POLL_MS_WITH_WAKE if self._wake_addr is not None else _POLL_MS_WITHOUT_WAKE
-        if self._password is not None:
-            ms = min(ms, _POLL_MS_READING_PASSWORD)
         if self._timers:
             until = (self._timers[0][0] - self._clock()) * 1000.0
             ms = max(0, min(ms, int(until) + 1))
@@ -682,7 +679,6 @@ class SipPhone:
         try:
             while not self._done:
                 self._drain_commands()
-                self._register_when_the_password_is_read()
                 self._run_due_timers()
                 if self._done:
                     break
@@ -731,15 +727,17 @@ class SipPhone:
         if password is None:
             self._create_account(account, transport_id)
         else:
-            self._password = (password, transport_id)  # the loop registers once it is read
+            self._register_when_read(password, transport_id)
         self._trusted = self._trusted_sources(account)
 
-    def _register_when_the_password_is_read(self) -> None:
-        pending = self._password
-        if pending is None or self._done or self._closing or not pending[0].done():
-            return  # never an account after shutdown began: the library may be gone
-        self._password = None
-        source, transport_id = pending
+    def _register_when_read(self, source: PendingPassword, transport_id: int) -> None:
+        """Registers once `source` has the password; until then it looks again every 5 ms, on
+        the loop's own timers (never after shutdown began: the library may be gone)."""
+        if self._done or self._closing:
+            return
+        if not source.done():
+            self._schedule(_PASSWORD_POLL_S, lambda: self._register_when_read(source, transport_id))
+            return
         try:
             password = source.result()
         except CallwiseError as exc:

@@ -378,26 +378,24 @@ def company_line(settings: Settings) -> SipAccountConfig:
 
 
 class CompanyPassword:
-    """The company account's SIP password, from a keyring lookup already under way (or read
-    here when there is none). The desktop hands it to the phone, which starts its SIP stack
-    meanwhile and registers once it is read (`app.ports.phone.PendingPassword`): the window
-    never waits for the keyring."""
+    """The company account's SIP password, from a keyring lookup already under way (or one
+    started here). The desktop hands it to the phone, which starts its SIP stack meanwhile and
+    registers once it is read (`app.ports.phone.PendingPassword`): neither the window nor the
+    phone's thread waits for the keyring."""
 
     def __init__(self, username: str, lookup: PasswordLookup | None = None) -> None:
+        if lookup is None or lookup.username != username:
+            from app.keyring.lookup import PasswordLookup
+
+            lookup = PasswordLookup(username)
         self.username = username
-        self._lookup = lookup if lookup is not None and lookup.username == username else None
+        self._lookup = lookup
 
     def done(self) -> bool:
-        return self._lookup is None or self._lookup.done()
+        return self._lookup.done()
 
     def result(self) -> str:
-        lookup, self._lookup = self._lookup, None
-        if lookup is not None:
-            password = lookup.result()
-        else:
-            from app.keyring.secrets import SipSecrets
-
-            password = SipSecrets().get_password(self.username)
+        password = self._lookup.result()
         if not password:
             raise CallwiseError(f"No SIP password for {self.username} in the OS keyring.",
                                 action="Ask IT to provision it, or store it with "

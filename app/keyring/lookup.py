@@ -20,7 +20,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from app.keyring.secrets import SERVICE, KeyringUnavailable
+from app.keyring.secrets import SERVICE, KeyringUnavailable, SipSecrets
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -65,8 +65,6 @@ class PasswordLookup:
 
         Raises KeyringUnavailable with the sentence the agent reads."""
         if self._proc is None:
-            from app.keyring.secrets import SipSecrets
-
             return SipSecrets(self._service).get_password(self.username)
         proc, self._proc = self._proc, None
         try:

@@ -507,20 +507,20 @@ class Commitments:
             queued = sorted((cb for q in queues for cb in uow.callbacks.in_queue(q)),
                             key=lambda cb: (cb.due_at, cb.id))
             overdue = uow.callbacks.due(None, now) if self.leader else []
-            names: dict[str, str] = {}
-            return CallbackBoard(mine=self._items(uow, mine, names),
-                                 queue=self._items(uow, queued, names),
-                                 overdue_everywhere=self._items(uow, overdue, names),
+            names: dict[str, str] = {}  # customers, and owners below: each read once per board
+            owners: dict[str, str] = {}
+            return CallbackBoard(mine=self._items(uow, mine, names, owners),
+                                 queue=self._items(uow, queued, names, owners),
+                                 overdue_everywhere=self._items(uow, overdue, names, owners),
                                  leader=self.leader, loaded_at=now)
 
     def item(self, callback_id: str) -> CallbackItem:
         with self._store.unit_of_work(read_only=True) as uow:
-            return self._items(uow, [self._callback(uow, callback_id)], {})[0]
+            return self._items(uow, [self._callback(uow, callback_id)], {}, {})[0]
 
-    def _items(self, uow: UnitOfWork, callbacks: Iterable[Callback],
-               names: dict[str, str]) -> tuple[CallbackItem, ...]:
+    def _items(self, uow: UnitOfWork, callbacks: Iterable[Callback], names: dict[str, str],
+               owners: dict[str, str]) -> tuple[CallbackItem, ...]:
         items: list[CallbackItem] = []
-        owners: dict[str, str] = {}
         for cb in callbacks:
             if cb.customer_id not in names:
                 customer = uow.customers.get(cb.customer_id)

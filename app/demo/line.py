@@ -64,6 +64,7 @@ from types import MappingProxyType
 from typing import cast
 
 from app.domain.enums import CallOutcome
+from app.services.lines import same_number
 
 log = logging.getLogger(__name__)
 
@@ -788,7 +789,7 @@ class DemoLine(asyncio.DatagramProtocol):
     def _caller_for(self, text: str) -> DemoCaller:
         digits = re.sub(r"\D", "", text)
         if len(digits) >= 7:
-            known = [c for c in DEMO_CALLERS if re.sub(r"\D", "", c.number)[-10:] == digits[-10:]]
+            known = [c for c in DEMO_CALLERS if same_number(c.number, text)]
             return known[0] if known else DemoCaller(("+" if text.strip().startswith("+") else "")
                                                      + digits, "")
         caller = DEMO_CALLERS[self._next_caller % len(DEMO_CALLERS)]

@@ -15,6 +15,27 @@ class Team(StrEnum):
     SERVICE_ASSURANCE = "service_assurance"
     LEADER = "leader"
 
+    @property
+    def label(self) -> str:
+        return _TEAM_LABELS[self]
+
+
+_TEAM_LABELS = {
+    Team.CARE: "Care",
+    Team.GLOBAL_CARE: "Global Care",
+    Team.SERVICE_ASSURANCE: "Service Assurance",
+    Team.LEADER: "Leaders",
+}
+
+
+def queue_label(queue: str) -> str:
+    """A team's assignment queue in words: "care" -> "Care", "service_assurance" -> "Service
+    Assurance"; a queue another system named is shown as it came, tidied."""
+    try:
+        return Team(queue).label
+    except ValueError:
+        return queue.replace("_", " ").replace("-", " ").title()
+
 
 class AgentState(StrEnum):
     READY = "ready"

@@ -129,12 +129,6 @@ class Verdict:
 
 # -- words --------------------------------------------------------------------------------------
 
-TEAM_LABELS = {
-    Team.CARE: "Care",
-    Team.GLOBAL_CARE: "Global Care",
-    Team.SERVICE_ASSURANCE: "Service Assurance",
-    Team.LEADER: "Leaders",
-}
 
 _ORIGIN_WORDS = {
     CallOrigin.FOLLOW_UP: "a follow-up call",
@@ -280,7 +274,7 @@ def _check_attempts(spec: RuleSpec, c: _Context) -> RuleVerdict:
         return _verdict(spec, Outcome.NOT_APPLICABLE,
                         f"{_ORIGIN_WORDS[f.origin].capitalize()} the customer gave is not a "
                         "callback attempt")
-    team = TEAM_LABELS[f.team]
+    team = f.team.label
     cap = p.caps[f.team]
     limited = not f.history_complete and p.incomplete_history_cap < cap
     if limited:
@@ -314,7 +308,7 @@ def _check_spoke(spec: RuleSpec, c: _Context) -> RuleVerdict:
                         "the line")
     if f.origin in p.team_exceptions.get(f.team, frozenset()):
         return _verdict(spec, Outcome.NOT_APPLICABLE,
-                        f"{TEAM_LABELS[f.team]} may make {_ORIGIN_WORDS[f.origin]} to a customer "
+                        f"{f.team.label} may make {_ORIGIN_WORDS[f.origin]} to a customer "
                         "nobody has spoken with (SA-ORIGIN)")
     if f.spoke_before:
         return _verdict(spec, Outcome.PASS, "The company has spoken with this customer before")
@@ -481,14 +475,14 @@ def _settings(params: RuleParams) -> tuple[str, ...]:
         return (f"Calls allowed {window_words(params.start, params.end)} in the customer's local "
                 "time, in every zone the customer may be in.",)
     if isinstance(params, AttemptsParams):
-        caps = "; ".join(f"{TEAM_LABELS[t]}: {n}" for t, n in params.caps.items())
+        caps = "; ".join(f"{t.label}: {n}" for t, n in params.caps.items())
         return (f"Unanswered attempts allowed: {caps}.",
                 f"Not counted for: {_values(params.exempt_origins)}.",
                 f"When the shared call history cannot be reached: at most "
                 f"{params.incomplete_history_cap}.")
     if isinstance(params, SpokeParams):
         lines = [f"Not applicable to: {_values(params.exempt_origins)}."]
-        lines += [f"{TEAM_LABELS[t]} exempt for: {_values(o)}."
+        lines += [f"{t.label} exempt for: {_values(o)}."
                   for t, o in params.team_exceptions.items()]
         return tuple(lines)
     if isinstance(params, NoCallbackParams):

@@ -57,9 +57,9 @@ from app.domain.commitment import (
     to_utc,
 )
 from app.domain.customer import Customer
-from app.domain.enums import CallOrigin, CallReason, Team
+from app.domain.enums import CallOrigin, CallReason, Team, queue_label
 from app.domain.errors import CallwiseError
-from app.policy.engine import TEAM_LABELS, clock_words, in_window, window_words
+from app.policy.engine import clock_words, in_window, window_words
 from app.policy.numbers import ZoneDecision, zone_city, zones_for
 from app.policy.pack import NoCallbackParams, PolicyPack, WindowParams
 from app.policy.sensitive import find_sensitive
@@ -235,14 +235,6 @@ def _join(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def queue_label(queue: str) -> str:
-    """"care" → "Care", "service_assurance" → "Service Assurance"."""
-    try:
-        return TEAM_LABELS[Team(queue)]
-    except ValueError:
-        return queue.replace("_", " ").replace("-", " ").title()
 
 
 def customer_zones(pack: PolicyPack, customer: Customer) -> ZoneDecision:

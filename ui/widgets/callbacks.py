@@ -37,18 +37,12 @@ from PySide6.QtWidgets import (
 
 from app.domain.clock import Clock
 from app.domain.commitment import CallbackRequest, Urgency, local_words, status_words, urgency
-from app.domain.enums import CallReason
+from app.domain.enums import CallReason, queue_label
 from app.domain.errors import CallwiseError
 from ui.theme import Tones, chars_wide, follow, lines_high, tint, tones
 
 if TYPE_CHECKING:  # boards and checks arrive with the records, after the window's first frame
     from app.services.callbacks import CallbackBoard, CallbackCheck, CallbackItem, SchedulingContext
-
-def queue_label(queue: str) -> str:
-    from app.services.callbacks import queue_label as label  # loaded with the records
-
-    return label(queue)
-
 
 # The light theme's tones under their old names; the colour on screen comes from `tones()`.
 TICK_MS = 30_000  # lateness is worded to the minute

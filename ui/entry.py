@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     desktop = build_parser(commands=False)
     normalised = normalise_argv(given, desktop)
     # The desktop's start imports no subcommand module; anything else gets the full parser.
-    parser = desktop if desktop_only(normalised) else build_parser()
+    parser = desktop if desktop_only(normalised, desktop) else build_parser()
     args = parser.parse_args(normalised if parser is desktop else normalise_argv(given, parser))
     func = getattr(args, "func", None)
     if func is not None:

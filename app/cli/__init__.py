@@ -38,10 +38,11 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser | None = Non
     return out
 
 
-def desktop_only(argv: list[str]) -> bool:
+def desktop_only(argv: list[str], desktop: argparse.ArgumentParser) -> bool:
     """True when `argv` (already normalised) can only mean the desktop: no positional argument
-    (a subcommand, or a mistake the full parser should explain) and no request for help."""
-    takes_value = _value_options(build_parser(commands=False))
+    (a subcommand, or a mistake the full parser should explain) and no request for help.
+    `desktop`: the parser `build_parser(commands=False)` made."""
+    takes_value = _value_options(desktop)
     for i, arg in enumerate(argv):
         if arg in ("-h", "--help"):
             return False

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
     (["-h"], False),
 ])
 def test_what_counts_as_a_plain_desktop_start(argv: list[str], desktop: bool) -> None:
-    assert desktop_only(normalise_argv(argv, build_parser(commands=False))) is desktop
+    parser = build_parser(commands=False)
+    assert desktop_only(normalise_argv(argv, parser), parser) is desktop
 
 
 def test_every_subcommand_is_known_without_importing_it() -> None:
